@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages searchlite needs to build and test, when they
+# are missing. Runs apt-get as root, through sudo otherwise.
+#   scripts/install-deps.sh [build|test|all]   (default: build)
+set -euo pipefail
+what=${1:-build}
+build_pkgs=(cmake make gcc pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev curl ca-certificates)
+test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-pil)
+ref_pkgs=(python3-pyarmnn)
+case "$what" in
+  build) pkgs=("${build_pkgs[@]}") ;;
+  test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}" "${ref_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+  echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

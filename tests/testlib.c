@@ -1,0 +1,71 @@
+#include "testlib.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sl_test_passed, sl_test_failed;
+
+int sl_test_summary(void) {
+    printf("%d passed, %d failed\n", sl_test_passed, sl_test_failed);
+    return sl_test_failed ? 1 : 0;
+}
+
+const char *sl_test_asset(const char *relative) {
+    static char bufs[8][4096];
+    static int next;
+    char *buf = bufs[next++ & 7];
+    const char *dir = getenv("SEARCHLITE_ASSETS");
+    if (!dir || !*dir) dir = SL_TEST_ASSETS;
+    snprintf(buf, sizeof bufs[0], "%s/%s", dir, relative);
+    if (access(buf, R_OK) != 0) {
+        fprintf(stderr,
+                "missing asset %s\n(run scripts/fetch-assets.sh; it copies from ../shared or downloads)\n",
+                buf);
+        printf("%d passed, %d failed\n", sl_test_passed, sl_test_failed + 1);
+        exit(1);
+    }
+    return buf;
+}
+
+uint8_t *sl_test_read(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(1);
+    }
+    fclose(f);
+    buf[n] = 0;
+    *size = (size_t)n;
+    return buf;
+}
+
+const char *sl_test_tmpdir(void) {
+    static char dir[256];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/sl_test.XXXXXX");
+        if (!mkdtemp(dir)) {
+            fprintf(stderr, "mkdtemp failed\n");
+            exit(1);
+        }
+    }
+    return dir;
+}
+
+uint64_t sl_test_rand(uint64_t *s) {
+    uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}

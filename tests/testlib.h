@@ -1,0 +1,64 @@
+/* A tiny test harness: CHECK records a failure and continues, the summary
+ * line is "N passed, N failed" so CI can read it. */
+#ifndef SL_TESTLIB_H
+#define SL_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+extern int sl_test_passed, sl_test_failed;
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (cond) sl_test_passed++;                                          \
+        else {                                                               \
+            sl_test_failed++;                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                  \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                 \
+    do {                                                                     \
+        if (cond) sl_test_passed++;                                          \
+        else {                                                               \
+            sl_test_failed++;                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, \
+                    #cond);                                                  \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fputc('\n', stderr);                                             \
+        }                                                                    \
+    } while (0)
+
+/* Like CHECK, but stops the test program (for preconditions). */
+#define REQUIRE(cond)                                                        \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__,         \
+                    __LINE__, #cond);                                        \
+            sl_test_failed++;                                                \
+            return sl_test_summary();                                        \
+        }                                                                    \
+        sl_test_passed++;                                                    \
+    } while (0)
+
+/* Prints "N passed, N failed" and returns the process exit code. */
+int sl_test_summary(void);
+
+/* Path of an asset in the cache ("models/x.tflite"); aborts the test
+ * program with a clear message when the file is missing. Static buffer
+ * rotation: valid for the next 8 calls. */
+const char *sl_test_asset(const char *relative);
+
+/* Reads a whole file; aborts the test program on failure. Caller frees. */
+uint8_t *sl_test_read(const char *path, size_t *size);
+
+/* A fresh temporary directory for this test (removed by the OS's tmp
+ * cleaning, not by us, so failures can be inspected). */
+const char *sl_test_tmpdir(void);
+
+/* Deterministic pseudo-random numbers (xorshift64*). */
+uint64_t sl_test_rand(uint64_t *state);
+
+#endif

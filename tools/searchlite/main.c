@@ -1,0 +1,45 @@
+/* searchlite command-line tool: dispatches to one file per command. Uses
+ * only the public header. */
+#include "commands.h"
+
+#include "searchlite.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const sl_command commands[] = {
+    {"classify", "label images with a TFLite classifier (top-k classes)", cmd_classify},
+};
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "searchlite %s — on-device text-to-image search\n\n"
+            "usage: searchlite COMMAND [OPTIONS] [ARGS]\n\n"
+            "commands:\n",
+            sl_version());
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n'searchlite COMMAND --help' describes a command.\n"
+            "Environment: SEARCHLITE_ASSETS (asset cache), SEARCHLITE_CPU=scalar|avx2|avx512|avx512vnni (cap the SIMD level)\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("searchlite %s\n", sl_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "searchlite: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
