@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages searchlite needs to build and test, when they
 # are missing. Runs apt-get as root, through sudo otherwise.
-#   scripts/install-deps.sh [build|test|all]   (default: build)
+#   scripts/install-deps.sh [build|test|all|bench]   (default: build)
+# all = build + test + the Arm NN reference; bench = the anchors of scripts/bench.sh
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(cmake make gcc pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev curl ca-certificates)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-pil)
 ref_pkgs=(python3-pyarmnn)
+bench_pkgs=(python3-torch python3-torchvision)  # node + npm come with the machine
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;
   test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
   all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}" "${ref_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+  bench) pkgs=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|all|bench]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

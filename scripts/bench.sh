@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Benchmarks, run side by side with their anchors on this machine.
+#   scripts/bench.sh [BUILD_DIR]    (default build)
+# Prints searchlite's figures, then ONNX Runtime's and PyTorch's for
+# MobileNetV2 (f32, random weights) from ../shared/tools/ort_anchor.sh, then
+# the ratios. Machines are shared and noisy: compare within one run only.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+build=${1:-$here/../build}
+assets=$("$here/fetch-assets.sh" --dir)
+"$here/fetch-assets.sh" models samples coco-train80 >/dev/null 2>&1
+shared=${SEARCHLITE_SHARED:-$(dirname "$(dirname "$here")")/shared}
+model="$assets/models/mobilenet_v2_1.0_224_quant.tflite"
+image="$assets/coco-train80/images/000000000790.jpg" # 640x422, a typical COCO photo
+out=$(mktemp)
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores), $(date -u +%F)"
+echo "== searchlite: decode + resize + MobileNetV2 uint8 ($(basename "$image")) =="
+"$build/bench/bench_pipeline" "$model" "$image" --runs 30 --threads 1 --threads 2 | tee "$out"
+if [ -x "$build/bench/bench_qconv" ]; then
+  echo "== searchlite: convolution layers of MobileNetV2 =="
+  "$build/bench/bench_qconv" --summary || true
+fi
+if [ -x "$shared/tools/ort_anchor.sh" ] && [ "${SKIP_ANCHORS:-0}" != 1 ]; then
+  "$here/install-deps.sh" bench >/dev/null
+  for t in 1 2; do
+    echo "== anchors, $t thread(s) =="
+    "$shared/tools/ort_anchor.sh" "$t" 2>/dev/null | tee -a "$out.anchor.$t" || echo "(anchor failed)"
+  done
+  echo "== ratios (anchor model time / searchlite model time, > 1 means searchlite is faster) =="
+  for t in 1 2; do
+    ours=$(sed -n "s/^threads=$t .* model_ms=\([0-9.]*\).*/\1/p" "$out")
+    for eng in onnxruntime pytorch; do
+      theirs=$(sed -n "s/^$eng .*mobilenet_v2 f32 $t thread(s): median \([0-9.]*\) ms/\1/p" "$out.anchor.$t")
+      [ -n "$ours" ] && [ -n "$theirs" ] && awk -v a="$theirs" -v b="$ours" -v e="$eng" -v t="$t" \
+        'BEGIN { printf "%-12s %d thread(s): %.2fx (%s ms vs %s ms)\n", e, t, a / b, a, b }'
+    done
+  done
+fi
+rm -f "$out" "$out".anchor.*
