@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 extern int sl_test_passed, sl_test_failed;
 
@@ -31,14 +32,14 @@ extern int sl_test_passed, sl_test_failed;
         }                                                                    \
     } while (0)
 
-/* Like CHECK, but stops the test program (for preconditions). */
+/* Like CHECK, but ends the test program with the summary (preconditions). */
 #define REQUIRE(cond)                                                        \
     do {                                                                     \
         if (!(cond)) {                                                       \
             fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__,         \
                     __LINE__, #cond);                                        \
             sl_test_failed++;                                                \
-            return sl_test_summary();                                        \
+            exit(sl_test_summary());                                         \
         }                                                                    \
         sl_test_passed++;                                                    \
     } while (0)

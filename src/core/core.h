@@ -9,6 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* File formats are little-endian and read with memcpy on the hot paths. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "searchlite supports little-endian hosts only"
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define SL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define SL_LIKELY(x) __builtin_expect(!!(x), 1)
