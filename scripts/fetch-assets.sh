@@ -25,7 +25,7 @@ shared=${SEARCHLITE_SHARED:-$(dirname "$repo")/shared}
 
 if [ "${1:-}" = "--dir" ]; then echo "$cache"; exit 0; fi
 if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0
+  awk 'NR>1 && /^#/ {sub(/^# ?/, ""); print; next} NR>1 {exit}' "${BASH_SOURCE[0]}"; exit 0
 fi
 
 groups=("$@")
