@@ -106,7 +106,9 @@ typedef struct sl_decode_opts {
     uint32_t min_width;
     uint32_t min_height;
     /* Refuse images with more than this many pixels (SL_ERR_LIMIT) before
-     * allocating them. 0 = SL_IMAGE_DEFAULT_MAX_PIXELS. */
+     * allocating them. 0 = SL_IMAGE_DEFAULT_MAX_PIXELS. Counts the stored
+     * size even when a DCT-reduced decode is asked for (libjpeg buffers the
+     * whole image for progressive files). */
     uint64_t max_pixels;
     /* Nonzero: rotate/flip JPEGs according to their EXIF Orientation tag. */
     int apply_orientation;
@@ -124,18 +126,23 @@ SL_API void sl_decode_opts_init(sl_decode_opts *opts);
 SL_API sl_status sl_image_decode(const void *data, size_t size,
                           const sl_decode_opts *opts, sl_image *out);
 
-/* Reads and decodes a file. Errors as sl_image_decode, plus SL_ERR_IO. */
+/* Reads and decodes a file. Files larger than 8 * max_pixels + 64 MiB are
+ * refused (SL_ERR_LIMIT) before they are read. Errors as sl_image_decode,
+ * plus SL_ERR_IO. */
 SL_API sl_status sl_image_load(const char *path, const sl_decode_opts *opts,
                         sl_image *out);
 
 /* Resizes with a bilinear (triangle) filter whose support widens when
  * shrinking, reproducing Pillow's Image.resize(size, Image.BILINEAR).
- * `src` is not modified. Errors: SL_ERR_ARG, SL_ERR_LIMIT, SL_ERR_NOMEM. */
+ * `out` may be `src` itself: on success the image is replaced and its old
+ * pixels freed; on failure `*out` is left untouched.
+ * Errors: SL_ERR_ARG, SL_ERR_LIMIT (over 100 megapixels), SL_ERR_NOMEM. */
 SL_API sl_status sl_image_resize(const sl_image *src, uint32_t width,
                           uint32_t height, sl_image *out);
 
 /* Copies the central square of `src` (side = min(width, height), offset
- * rounded down as PIL's crop box in tflite_reference.py). */
+ * rounded down as PIL's crop box in tflite_reference.py). `out` may be
+ * `src` (as for sl_image_resize). Errors: SL_ERR_ARG, SL_ERR_NOMEM. */
 SL_API sl_status sl_image_center_crop(const sl_image *src, sl_image *out);
 
 /* Releases the pixels and zeroes the struct. NULL or empty is a no-op. */
