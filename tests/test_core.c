@@ -59,14 +59,16 @@ static void test_log(void) {
 typedef struct {
     atomic_long sum;
     atomic_int hits[1000];
-    int max_thread;
+    atomic_int max_thread;
 } pool_ctx;
 
 static void pool_task(void *ctx, size_t task, int thread) {
     pool_ctx *c = ctx;
     atomic_fetch_add(&c->sum, (long)task);
     atomic_fetch_add(&c->hits[task], 1);
-    if (thread > c->max_thread) c->max_thread = thread; /* racy max is fine: bounds only */
+    int seen = atomic_load(&c->max_thread);
+    while (thread > seen && !atomic_compare_exchange_weak(&c->max_thread, &seen, thread)) {
+    }
 }
 
 static void test_pool(void) {
@@ -81,7 +83,7 @@ static void test_pool(void) {
             int ok = 1;
             for (int i = 0; i < 1000; i++) ok &= atomic_load(&c->hits[i]) == 1;
             CHECK(ok);
-            CHECK(c->max_thread < sl_pool_threads(p));
+            CHECK(atomic_load(&c->max_thread) < sl_pool_threads(p));
             free(c);
         }
         sl_pool_free(p);
