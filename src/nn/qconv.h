@@ -71,10 +71,27 @@ void sl_qconv_ref(const sl_qconv_desc *d, const sl_qconv_weights *w,
 typedef struct sl_qconv sl_qconv;
 
 /* Packs the weights for the best kernel of this CPU (sl_cpu()). The
- * descriptor and weights are copied; the caller may free its arrays. */
+ * descriptor and weights are copied; the caller may free its arrays.
+ * Besides sl_qconv_check, refuses (SL_ERR_ARG) zero points outside their
+ * type's range, an activation range outside the output type's range and
+ * shifts outside [-31, 31]; refuses (SL_ERR_LIMIT) more than 2^24 input
+ * or output channels and layers whose packed weights would exceed
+ * 256 MiB. */
 sl_status sl_qconv_prepare(const sl_qconv_desc *d, const sl_qconv_weights *w,
                            sl_qconv **out);
 void sl_qconv_free(sl_qconv *c);
+
+/* Like sl_qconv_prepare, but for an explicit instruction-set level instead
+ * of sl_cpu() (tests and benchmarks hold every level against the
+ * reference on one machine). A level above sl_cpu() is refused with
+ * SL_ERR_UNSUPPORTED: it could execute illegal instructions. */
+sl_status sl_qconv_prepare_level(const sl_qconv_desc *d, const sl_qconv_weights *w,
+                                 sl_cpu_level level, sl_qconv **out);
+
+/* The level a prepared convolution runs at, and a short static name of the
+ * kernel it picked ("gemm-vnni", "dw-avx2", ...), for logs and benchmarks. */
+sl_cpu_level sl_qconv_level(const sl_qconv *c);
+const char *sl_qconv_kernel_name(const sl_qconv *c);
 
 /* Bytes of scratch memory one run needs per participating thread. */
 size_t sl_qconv_scratch_size(const sl_qconv *c);

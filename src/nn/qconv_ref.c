@@ -31,9 +31,15 @@ sl_status sl_qconv_check(const sl_qconv_desc *d) {
     if (d->filter_type == SL_QTYPE_S8 && d->filter_zp != 0)
         return sl_fail(SL_ERR_ARG, "qconv: int8 filters must be symmetric");
     if (d->act_min > d->act_max) return sl_fail(SL_ERR_ARG, "qconv: empty activation range");
-    /* Every tensor must be addressable with size_t and int64 indices. */
-    int64_t in = (int64_t)d->batch * d->in_h * d->in_w;
-    int64_t out = (int64_t)d->batch * d->out_h * d->out_w;
+    /* Every tensor must be addressable with size_t and int64 indices. Two
+     * positive ints multiply without overflow in int64, three may not:
+     * refuse after two factors when that is already too large. */
+    int64_t in = (int64_t)d->batch * d->in_h;
+    int64_t out = (int64_t)d->batch * d->out_h;
+    if (in > (1ll << 31) || out > (1ll << 31))
+        return sl_fail(SL_ERR_ARG, "qconv: tensor too large");
+    in *= d->in_w;
+    out *= d->out_w;
     int64_t taps = (int64_t)d->k_h * d->k_w;
     if (in > (1ll << 31) / d->in_c || out > (1ll << 31) / d->out_c ||
         taps > (1ll << 24) / (d->depthwise ? 1 : d->in_c))
