@@ -223,7 +223,7 @@ static const kv_entry *find_kv(const sl_gguf *g, const char *key) {
 
 sl_status sl_gguf_open_memory(const void *data, size_t size, sl_gguf **out) {
     *out = NULL;
-    if (!data && size) return sl_fail(SL_ERR_ARG, "gguf: NULL buffer");
+    if (!data) return sl_fail(size ? SL_ERR_ARG : SL_ERR_CORRUPT, "gguf: %s", size ? "NULL buffer" : "empty file");
     cursor c = {data, (const uint8_t *)data + size};
     const uint8_t *magic;
     if (!take(&c, 4, &magic) || memcmp(magic, "GGUF", 4))
