@@ -15,6 +15,7 @@
  * only the level sl_cpu() picks (scripts/bench.sh); otherwise every level
  * up to it. Machines are shared and noisy; compare within a run. */
 #include "core/core.h"
+#include "mobilenet_v2_shapes.h"
 #include "nn/qconv.h"
 #include "nn/quant.h"
 
@@ -31,52 +32,6 @@ static uint32_t rnd(void) {
     g_rng ^= g_rng << 25;
     g_rng ^= g_rng >> 27;
     return (uint32_t)((g_rng * 0x2545F4914F6CDD1Dull) >> 32);
-}
-
-static void same_pad(int in, int k, int s, int *out, int *pad) {
-    *out = (in + s - 1) / s;
-    int total = (*out - 1) * s + k - in;
-    *pad = total > 0 ? total / 2 : 0;
-}
-
-/* MobileNetV2: 3x3 stride-2 stem, 17 inverted residual blocks (expansion
- * t, channels c, repeats n, first stride s), 1x1 to 1280, and the 1x1
- * logits layer on the pooled 1x1x1280 features. */
-static int mobilenet_v2(sl_qconv_desc *out) {
-    static const int blocks[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
-                                     {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
-    int n = 0, h = 224, c = 3;
-#define ADD(dw_, k_, s_, oc_)                                                     \
-    do {                                                                          \
-        sl_qconv_desc *d = &out[n++];                                             \
-        memset(d, 0, sizeof *d);                                                  \
-        d->depthwise = dw_;                                                       \
-        d->batch = 1;                                                             \
-        d->in_h = d->in_w = h;                                                    \
-        d->in_c = c;                                                              \
-        d->out_c = oc_;                                                           \
-        d->k_h = d->k_w = k_;                                                     \
-        d->stride_h = d->stride_w = s_;                                           \
-        d->dil_h = d->dil_w = 1;                                                  \
-        d->depth_multiplier = 1;                                                  \
-        same_pad(h, k_, s_, &d->out_h, &d->pad_top);                              \
-        same_pad(h, k_, s_, &d->out_w, &d->pad_left);                             \
-        h = d->out_h;                                                             \
-        c = oc_;                                                                  \
-    } while (0)
-    ADD(0, 3, 2, 32);
-    for (int b = 0; b < 7; b++)
-        for (int r = 0; r < blocks[b][2]; r++) {
-            int s = r == 0 ? blocks[b][3] : 1, e = c * blocks[b][0];
-            if (blocks[b][0] != 1) ADD(0, 1, 1, e);
-            ADD(1, 3, s, e);
-            ADD(0, 1, 1, blocks[b][1]);
-        }
-    ADD(0, 1, 1, 1280);
-    h = 1;
-    ADD(0, 1, 1, 1001);
-#undef ADD
-    return n;
 }
 
 typedef struct layer {
@@ -177,7 +132,7 @@ int main(int argc, char **argv) {
         threads[n_threads++] = 2;
     }
     sl_qconv_desc shapes[MAX_LAYERS];
-    const int n = mobilenet_v2(shapes);
+    const int n = sl_mobilenet_v2_convs(shapes);
     layer *L = calloc((size_t)n, sizeof *L);
     double total_macs = 0;
     for (int i = 0; i < n; i++) {

@@ -5,6 +5,7 @@
  * MobileNetV2 1.0 224 (uint8 per-tensor and int8 per-channel), accumulator
  * and multiplier extremes, the generic depthwise path, hostile descriptors
  * and refusals. */
+#include "mobilenet_v2_shapes.h"
 #include "nn/qconv.h"
 #include "nn/quant.h"
 #include "testlib.h"
@@ -305,51 +306,10 @@ static void test_shapes(void) {
 
 /* ---- MobileNetV2 1.0 224 ----------------------------------------------------- */
 
-/* Appends the descriptors of MobileNetV2's convolutions: the 3x3 stride-2
- * stem, 17 inverted residual blocks (t, c, n, s) with 1x1 expansion,
- * 3x3 depthwise and 1x1 projection, the 1x1 to 1280 channels and the
- * 1x1 logits layer after global pooling. */
-static int mobilenet_v2(sl_qconv_desc *out, int cap) {
-    static const int blocks[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
-                                     {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
-    int n = 0, h = 224, c = 3;
-#define ADD(dw_, k_, s_, oc_)                                                     \
-    do {                                                                          \
-        sl_qconv_desc *d = &out[n++];                                             \
-        memset(d, 0, sizeof *d);                                                  \
-        d->depthwise = dw_;                                                       \
-        d->batch = 1;                                                             \
-        d->in_h = d->in_w = h;                                                    \
-        d->in_c = c;                                                              \
-        d->out_c = oc_;                                                           \
-        d->k_h = d->k_w = k_;                                                     \
-        d->stride_h = d->stride_w = s_;                                           \
-        d->dil_h = d->dil_w = 1;                                                  \
-        d->depth_multiplier = 1;                                                  \
-        same_pad(h, k_, s_, 1, &d->out_h, &d->pad_top);                           \
-        same_pad(h, k_, s_, 1, &d->out_w, &d->pad_left);                          \
-        h = d->out_h;                                                             \
-        c = oc_;                                                                  \
-    } while (0)
-    ADD(0, 3, 2, 32);
-    for (int b = 0; b < 7; b++)
-        for (int r = 0; r < blocks[b][2]; r++) {
-            int s = r == 0 ? blocks[b][3] : 1, e = c * blocks[b][0];
-            if (blocks[b][0] != 1) ADD(0, 1, 1, e);
-            ADD(1, 3, s, e);
-            ADD(0, 1, 1, blocks[b][1]);
-        }
-    ADD(0, 1, 1, 1280);
-    h = 1;
-    ADD(0, 1, 1, 1001);
-#undef ADD
-    (void)cap;
-    return n;
-}
 
 static void test_mobilenet(void) {
-    sl_qconv_desc ds[64];
-    int n = mobilenet_v2(ds, 64);
+    sl_qconv_desc ds[SL_MOBILENET_V2_CONVS];
+    int n = sl_mobilenet_v2_convs(ds);
     /* stem + block 0 (no expansion: 2) + 16 blocks x 3 + 1280 + logits */
     CHECK(n == 53);
     for (int kind = 0; kind < 2; kind++)

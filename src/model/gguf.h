@@ -129,6 +129,10 @@ sl_status sl_gguf_builder_serialize(const sl_gguf_builder *b, uint8_t **data,
 /* Serializes and writes atomically. */
 sl_status sl_gguf_builder_write(const sl_gguf_builder *b, const char *path);
 
+/* Size in bytes of a fixed-size metadata value; 0 for STRING, ARRAY and
+ * unknown types. */
+size_t sl_gguf_type_size(sl_gguf_type t);
+
 /* Size in bytes of one element of a tensor type; 0 for unknown types. */
 size_t sl_tensor_type_size(sl_tensor_type t);
 

@@ -38,7 +38,7 @@ static const char *type_name(sl_gguf_type t) {
     return (unsigned)t < SL_ARRAY_LEN(names) ? names[t] : "unknown";
 }
 
-static size_t scalar_size(sl_gguf_type t) {
+size_t sl_gguf_type_size(sl_gguf_type t) {
     switch (t) {
     case SL_GGUF_U8: case SL_GGUF_I8: case SL_GGUF_BOOL: return 1;
     case SL_GGUF_U16: case SL_GGUF_I16: return 2;
@@ -116,13 +116,13 @@ static sl_status parse_kv(sl_gguf *g, cursor *c, kv_entry *e, size_t index) {
             }
             return SL_OK;
         }
-        size_t es = scalar_size((sl_gguf_type)et);
+        size_t es = sl_gguf_type_size((sl_gguf_type)et);
         if (!es) return sl_fail(SL_ERR_UNSUPPORTED, "gguf: key '%.*s': arrays of %s are not supported",
                                 (int)SL_MIN(e->key.len, 200), e->key.data, type_name((sl_gguf_type)et));
         if (e->count > (uint64_t)(c->end - c->p) / es || !take(c, (size_t)e->count * es, &skip)) goto truncated;
         return SL_OK;
     }
-    size_t sz = scalar_size(e->type);
+    size_t sz = sl_gguf_type_size(e->type);
     if (!sz) return sl_fail(SL_ERR_CORRUPT, "gguf: key '%.*s' has unknown type %u", (int)SL_MIN(e->key.len, 200), e->key.data, t);
     if (!take(c, sz, &skip)) goto truncated;
     (void)g;

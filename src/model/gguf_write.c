@@ -118,19 +118,9 @@ sl_status sl_gguf_set_str(sl_gguf_builder *b, const char *key, const char *v) {
     return put_str(&b->kv, v, strlen(v)) ? SL_OK : sl_fail(SL_ERR_NOMEM, "gguf: out of memory");
 }
 
-static size_t elem_size(sl_gguf_type t) {
-    switch (t) {
-    case SL_GGUF_U8: case SL_GGUF_I8: case SL_GGUF_BOOL: return 1;
-    case SL_GGUF_U16: case SL_GGUF_I16: return 2;
-    case SL_GGUF_U32: case SL_GGUF_I32: case SL_GGUF_F32: return 4;
-    case SL_GGUF_U64: case SL_GGUF_I64: case SL_GGUF_F64: return 8;
-    default: return 0;
-    }
-}
-
 sl_status sl_gguf_set_array(sl_gguf_builder *b, const char *key, sl_gguf_type elem_type,
                             const void *elems, uint64_t count) {
-    size_t es = elem_size(elem_type), bytes;
+    size_t es = sl_gguf_type_size(elem_type), bytes;
     if (!es) return sl_fail(SL_ERR_ARG, "gguf: '%s': arrays must hold fixed-size scalars", key);
     if (count > SIZE_MAX || sl_mul_overflow((size_t)count, es, &bytes) || (!elems && count))
         return sl_fail(SL_ERR_ARG, "gguf: '%s': bad array", key);

@@ -130,6 +130,11 @@ sl_status sl_tfl_prepare_pad(sl_tfl_ctx *c, sl_tfl_node *n);        /* PAD */
 sl_status sl_tfl_prepare_node(sl_tfl_ctx *c, sl_tfl_node *n);
 
 /* Frees the node's parameters. */
+/* Refuses (SL_ERR_CORRUPT) an output whose type differs from the input's
+ * and, when `numeric_only`, (SL_ERR_UNSUPPORTED) types other than float32
+ * and the quantized ones. */
+sl_status sl_tfl_check_io_type(const sl_tfl_node *n, const sl_tfl_tensor *in,
+                               const sl_tfl_tensor *out, int numeric_only);
 void sl_tfl_node_release(sl_tfl_node *n);
 
 #endif /* SL_TFLITE_OPS_H */

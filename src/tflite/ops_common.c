@@ -214,3 +214,14 @@ void sl_tfl_node_release(sl_tfl_node *n) {
     else free(n->params);
     n->params = NULL;
 }
+
+sl_status sl_tfl_check_io_type(const sl_tfl_node *n, const sl_tfl_tensor *in,
+                               const sl_tfl_tensor *out, int numeric_only) {
+    if (in->type != out->type)
+        return sl_tfl_fail(n, SL_ERR_CORRUPT, "input type %s and output type %s differ",
+                           sl_tfl_type_name(in->type), sl_tfl_type_name(out->type));
+    if (numeric_only && in->type != SL_TFL_FLOAT32 && !sl_tfl_is_quantized_type(in->type))
+        return sl_tfl_fail(n, SL_ERR_UNSUPPORTED, "%s tensors are not supported",
+                           sl_tfl_type_name(in->type));
+    return SL_OK;
+}

@@ -86,12 +86,7 @@ sl_status sl_tfl_prepare_mean(sl_tfl_ctx *c, sl_tfl_node *n) {
     const sl_tfl_tensor *in = sl_tfl_in(c, n, 0), *axes = sl_tfl_in(c, n, 1),
                         *out = sl_tfl_out(c, n, 0);
     if (!in || !axes) return sl_tfl_fail(n, SL_ERR_CORRUPT, "input or axes tensor omitted");
-    if (in->type != out->type)
-        return sl_tfl_fail(n, SL_ERR_CORRUPT, "input type %s and output type %s differ",
-                           sl_tfl_type_name(in->type), sl_tfl_type_name(out->type));
-    if (in->type != SL_TFL_FLOAT32 && !sl_tfl_is_quantized_type(in->type))
-        return sl_tfl_fail(n, SL_ERR_UNSUPPORTED, "%s tensors are not supported",
-                           sl_tfl_type_name(in->type));
+    if ((st = sl_tfl_check_io_type(n, in, out, 1))) return st;
     if (axes->type != SL_TFL_INT32 || !axes->data)
         return sl_tfl_fail(n, SL_ERR_UNSUPPORTED, "axes must be a constant INT32 tensor");
     if (in->rank != 4)

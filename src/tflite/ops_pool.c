@@ -85,12 +85,7 @@ sl_status sl_tfl_prepare_pool(sl_tfl_ctx *c, sl_tfl_node *n) {
     if ((st = sl_tfl_check_arity(n, 1, 1, 1))) return st;
     const sl_tfl_tensor *in = sl_tfl_in(c, n, 0), *out = sl_tfl_out(c, n, 0);
     if (!in) return sl_tfl_fail(n, SL_ERR_CORRUPT, "input tensor omitted");
-    if (in->type != out->type)
-        return sl_tfl_fail(n, SL_ERR_CORRUPT, "input type %s and output type %s differ",
-                           sl_tfl_type_name(in->type), sl_tfl_type_name(out->type));
-    if (in->type != SL_TFL_FLOAT32 && !sl_tfl_is_quantized_type(in->type))
-        return sl_tfl_fail(n, SL_ERR_UNSUPPORTED, "%s tensors are not supported",
-                           sl_tfl_type_name(in->type));
+    if ((st = sl_tfl_check_io_type(n, in, out, 1))) return st;
     if (in->rank != 4 || out->rank != 4)
         return sl_tfl_fail(n, SL_ERR_CORRUPT, "input and output must be rank 4 (NHWC)");
     int present;

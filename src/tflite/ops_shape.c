@@ -23,9 +23,7 @@ sl_status sl_tfl_prepare_reshape(sl_tfl_ctx *c, sl_tfl_node *n) {
     if ((st = sl_tfl_check_arity(n, 1, 2, 1))) return st;
     const sl_tfl_tensor *in = sl_tfl_in(c, n, 0), *out = sl_tfl_out(c, n, 0);
     if (!in) return sl_tfl_fail(n, SL_ERR_CORRUPT, "input tensor omitted");
-    if (in->type != out->type)
-        return sl_tfl_fail(n, SL_ERR_CORRUPT, "input type %s and output type %s differ",
-                           sl_tfl_type_name(in->type), sl_tfl_type_name(out->type));
+    if ((st = sl_tfl_check_io_type(n, in, out, 0))) return st;
     if (in->count != out->count)
         return sl_tfl_fail(n, SL_ERR_CORRUPT, "reshapes %zu elements into %zu", in->count,
                            out->count);
@@ -79,12 +77,7 @@ sl_status sl_tfl_prepare_pad(sl_tfl_ctx *c, sl_tfl_node *n) {
     const sl_tfl_tensor *in = sl_tfl_in(c, n, 0), *pads = sl_tfl_in(c, n, 1),
                         *out = sl_tfl_out(c, n, 0);
     if (!in || !pads) return sl_tfl_fail(n, SL_ERR_CORRUPT, "input or paddings tensor omitted");
-    if (in->type != out->type)
-        return sl_tfl_fail(n, SL_ERR_CORRUPT, "input type %s and output type %s differ",
-                           sl_tfl_type_name(in->type), sl_tfl_type_name(out->type));
-    if (in->type != SL_TFL_FLOAT32 && !sl_tfl_is_quantized_type(in->type))
-        return sl_tfl_fail(n, SL_ERR_UNSUPPORTED, "%s tensors are not supported",
-                           sl_tfl_type_name(in->type));
+    if ((st = sl_tfl_check_io_type(n, in, out, 1))) return st;
     if (in->rank > 4 || out->rank != in->rank)
         return sl_tfl_fail(n, SL_ERR_UNSUPPORTED, "rank %d input, up to 4 is supported", in->rank);
     if (pads->type != SL_TFL_INT32 || !pads->data || pads->rank != 2 ||
