@@ -1,0 +1,59 @@
+/* Threaded exact search: rows are scored in blocks, each thread keeps its
+ * own top-k, and the per-thread lists are merged under the same total
+ * order (score, then index), so the answer does not depend on how blocks
+ * were shared out. */
+#include "flat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FLAT_BLOCK 2048 /* rows scored per task: 8 KB of scores on the stack */
+
+typedef struct flat_job {
+    const float *x, *q;
+    size_t n, dim, k;
+    sl_topk *per_thread;
+} flat_job;
+
+static void flat_task(void *ctx, size_t task, int thread) {
+    const flat_job *j = ctx;
+    size_t begin = task * FLAT_BLOCK;
+    size_t count = SL_MIN((size_t)FLAT_BLOCK, j->n - begin);
+    float scores[FLAT_BLOCK];
+    sl_dot_rows(j->q, j->x + begin * j->dim, count, j->dim, scores);
+    sl_topk *t = &j->per_thread[thread];
+    for (size_t i = 0; i < count; i++) {
+        sl_hit h = {(int64_t)(begin + i), scores[i]};
+        sl_topk_push(t, h);
+    }
+}
+
+size_t sl_flat_search(const float *x, size_t n, size_t dim, const float *q, size_t k,
+                      sl_pool *pool, sl_hit *out, sl_status *status) {
+    if (status) *status = SL_OK;
+    if (k == 0 || n == 0) return 0;
+    k = SL_MIN(k, n);
+    size_t n_tasks = (n + FLAT_BLOCK - 1) / FLAT_BLOCK;
+    int threads = n_tasks > 1 ? sl_pool_threads(pool) : 1;
+    sl_topk *per = calloc((size_t)threads, sizeof *per);
+    sl_hit *store = sl_malloc_array((size_t)threads * k, sizeof *store);
+    if (!per || !store) {
+        free(per);
+        free(store);
+        if (status) *status = sl_fail(SL_ERR_NOMEM, "search: out of memory for %zu results", k);
+        return 0;
+    }
+    for (int t = 0; t < threads; t++) sl_topk_init(&per[t], store + (size_t)t * k, k);
+    flat_job job = {x, q, n, dim, k, per};
+    if (threads > 1) sl_pool_run(pool, n_tasks, flat_task, &job);
+    else
+        for (size_t t = 0; t < n_tasks; t++) flat_task(&job, t, 0);
+    sl_topk merged;
+    sl_topk_init(&merged, out, k);
+    for (int t = 0; t < threads; t++)
+        for (size_t i = 0; i < per[t].n; i++) sl_topk_push(&merged, per[t].heap[i]);
+    size_t got = sl_topk_finish(&merged);
+    free(per);
+    free(store);
+    return got;
+}
