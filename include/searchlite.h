@@ -145,6 +145,19 @@ SL_API sl_status sl_image_resize(const sl_image *src, uint32_t width,
  * `src` (as for sl_image_resize). Errors: SL_ERR_ARG, SL_ERR_NOMEM. */
 SL_API sl_status sl_image_center_crop(const sl_image *src, sl_image *out);
 
+/* Shrinks `src` so that its longer side is at most `max_side`, keeping the
+ * aspect ratio (each side at least 1), with sl_image_resize's filter; an
+ * image already small enough is copied. `out` may be `src`.
+ * Errors: SL_ERR_ARG (max_side 0), SL_ERR_NOMEM. */
+SL_API sl_status sl_image_thumbnail(const sl_image *src, uint32_t max_side,
+                                    sl_image *out);
+
+/* Encodes an image as a baseline JPEG (libjpeg-turbo, 4:2:0, quality
+ * 1..100). On success *data is a new malloc'd buffer of *size bytes that
+ * the caller frees with free(). Errors: SL_ERR_ARG, SL_ERR_NOMEM. */
+SL_API sl_status sl_image_encode_jpeg(const sl_image *img, int quality,
+                                      uint8_t **data, size_t *size);
+
 /* Releases the pixels and zeroes the struct. NULL or empty is a no-op. */
 SL_API void sl_image_free(sl_image *img);
 
