@@ -1,0 +1,599 @@
+/* Library operations: model identity, scans, batches, items, embeddings and
+ * snapshots. Every write that touches more than one row runs inside a
+ * savepoint so it is atomic whether or not a batch is open. */
+#include "library/library_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Snapshots above this are refused (SQLite's default blob limit is 1e9). */
+#define SL_LIB_SNAPSHOT_MAX 1000000000u
+
+static sl_status lib_bind_text(sl_library *lib, sl_lib_stmt q, int i,
+                               const char *text) {
+    size_t len = strlen(text);
+    if (len > 0x7fffffff)
+        return sl_fail(SL_ERR_LIMIT, "library %s: text too long", lib->path);
+    int rc = sqlite3_bind_text(lib->stmt[q], i, text, (int)len,
+                               SQLITE_STATIC);
+    return rc == SQLITE_OK ? SL_OK : sl_lib_fail(lib, rc);
+}
+
+/* Savepoint helpers: atomic units that nest inside an open batch. */
+static sl_status lib_op_begin(sl_library *lib) {
+    return sl_lib_exec(lib, SL_Q_SAVEPOINT);
+}
+static sl_status lib_op_end(sl_library *lib, sl_status st) {
+    if (st == SL_OK) {
+        sl_status rs = sl_lib_exec(lib, SL_Q_RELEASE);
+        if (rs == SL_OK) return SL_OK;
+        st = rs;
+    }
+    /* Keep the first message: the rollback's own status is secondary. */
+    int rc = sqlite3_step(lib->stmt[SL_Q_ROLLBACK_TO]);
+    sl_lib_done(lib, SL_Q_ROLLBACK_TO);
+    if (rc == SQLITE_DONE) {
+        sqlite3_step(lib->stmt[SL_Q_RELEASE]);
+        sl_lib_done(lib, SL_Q_RELEASE);
+    }
+    return st;
+}
+
+static sl_status lib_meta_set_text(sl_library *lib, const char *key,
+                                   const char *value) {
+    sqlite3_stmt *s = lib->stmt[SL_Q_META_SET];
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sl_status st = lib_bind_text(lib, SL_Q_META_SET, 2, value);
+    if (st != SL_OK) {
+        sl_lib_done(lib, SL_Q_META_SET);
+        return st;
+    }
+    return sl_lib_exec(lib, SL_Q_META_SET);
+}
+
+static sl_status lib_meta_set_int(sl_library *lib, const char *key,
+                                  int64_t value) {
+    sqlite3_stmt *s = lib->stmt[SL_Q_META_SET];
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, value);
+    return sl_lib_exec(lib, SL_Q_META_SET);
+}
+
+static bool all_finite(const float *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) return false;
+    return true;
+}
+
+/* ---- model identity ---------------------------------------------------- */
+
+sl_status sl_library_set_model(sl_library *lib, const char *model_id,
+                               uint32_t dim) {
+    if (!lib || !model_id) return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    size_t len = strlen(model_id);
+    if (len == 0 || len > SL_LIBRARY_MODEL_ID_MAX)
+        return sl_fail(SL_ERR_ARG, "library %s: model id must be 1..%d bytes",
+                       lib->path, SL_LIBRARY_MODEL_ID_MAX);
+    if (dim < 1 || dim > SL_LIBRARY_DIM_MAX)
+        return sl_fail(SL_ERR_ARG, "library %s: model dim %u outside 1..%d",
+                       lib->path, dim, SL_LIBRARY_DIM_MAX);
+    if (lib->model_id && lib->dim == dim && strcmp(lib->model_id, model_id) == 0)
+        return SL_OK;
+    if (lib->in_batch)
+        return sl_fail(SL_ERR_STATE, "library %s: cannot switch models inside "
+                       "a batch", lib->path);
+    char *copy = malloc(len + 1);
+    if (!copy) return sl_fail(SL_ERR_NOMEM, "library %s", lib->path);
+    memcpy(copy, model_id, len + 1);
+
+    /* Embeddings of two models never coexist: the old ones (and the ANN
+     * snapshots built from them) go in the same transaction that records
+     * the new identity. */
+    sl_status st = lib_op_begin(lib);
+    if (st == SL_OK) {
+        st = sl_lib_exec(lib, SL_Q_EMB_DEL_ALL);
+        if (st == SL_OK) st = sl_lib_exec(lib, SL_Q_SNAP_DEL_ALL);
+        if (st == SL_OK) st = lib_meta_set_text(lib, "model_id", model_id);
+        if (st == SL_OK) st = lib_meta_set_int(lib, "model_dim", dim);
+        st = lib_op_end(lib, st);
+    }
+    if (st != SL_OK) {
+        free(copy);
+        return st;
+    }
+    free(lib->model_id);
+    lib->model_id = copy;
+    lib->dim = dim;
+    return SL_OK;
+}
+
+sl_status sl_library_model(sl_library *lib, const char **model_id,
+                           uint32_t *dim) {
+    if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
+    if (model_id) *model_id = lib->model_id;
+    if (dim) *dim = lib->dim;
+    return SL_OK;
+}
+
+/* ---- scans -------------------------------------------------------------- */
+
+sl_status sl_library_begin_scan(sl_library *lib, int64_t *generation) {
+    if (!lib || !generation) return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    /* Read-increment-write under the savepoint: another process's scan
+     * gets a different number. */
+    sl_status st = lib_op_begin(lib);
+    if (st != SL_OK) return st;
+    int64_t gen = 0;
+    sqlite3_stmt *s = lib->stmt[SL_Q_META_GET];
+    sqlite3_bind_text(s, 1, "scan_generation", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) gen = sqlite3_column_int64(s, 0);
+    else if (rc != SQLITE_DONE) st = sl_lib_fail(lib, rc);
+    sl_lib_done(lib, SL_Q_META_GET);
+    if (st == SL_OK && gen == INT64_MAX)
+        st = sl_fail(SL_ERR_CORRUPT, "library %s: scan generation exhausted",
+                     lib->path);
+    if (st == SL_OK) st = lib_meta_set_int(lib, "scan_generation", gen + 1);
+    st = lib_op_end(lib, st);
+    if (st != SL_OK) return st;
+    lib->generation = gen + 1;
+    *generation = gen + 1;
+    return SL_OK;
+}
+
+sl_status sl_library_lookup(sl_library *lib, const char *path,
+                            sl_item_info *info) {
+    if (!lib || !path || !info) return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    memset(info, 0, sizeof *info);
+    sqlite3_stmt *s = lib->stmt[SL_Q_LOOKUP];
+    sl_status st = lib_bind_text(lib, SL_Q_LOOKUP, 1, path);
+    if (st == SL_OK && lib->model_id)
+        st = lib_bind_text(lib, SL_Q_LOOKUP, 2, lib->model_id);
+    if (st != SL_OK) {
+        sl_lib_done(lib, SL_Q_LOOKUP);
+        return st;
+    }
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        info->known = true;
+        info->id = sqlite3_column_int64(s, 0);
+        info->size = sqlite3_column_int64(s, 1);
+        info->mtime_ns = sqlite3_column_int64(s, 2);
+        const void *h = sqlite3_column_blob(s, 3);
+        int hn = sqlite3_column_bytes(s, 3);
+        if (hn < 0 || hn > SL_LIBRARY_HASH_MAX) {
+            st = sl_fail(SL_ERR_CORRUPT, "library %s: hash of %d bytes",
+                         lib->path, hn);
+        } else if (hn > 0) {
+            memcpy(info->hash, h, (size_t)hn);
+            info->hash_size = (size_t)hn;
+        }
+        info->has_embedding = sqlite3_column_int(s, 4) != 0;
+    } else if (rc != SQLITE_DONE) {
+        st = sl_lib_fail(lib, rc);
+    }
+    sl_lib_done(lib, SL_Q_LOOKUP);
+    return st;
+}
+
+static sl_status lib_check_item(sl_library *lib, const sl_item *item) {
+    if (!item->path || !*item->path)
+        return sl_fail(SL_ERR_ARG, "library %s: item without a path", lib->path);
+    if (item->size < 0 || item->width < 0 || item->height < 0)
+        return sl_fail(SL_ERR_ARG, "library %s: negative size or dimension "
+                       "for %s", lib->path, item->path);
+    if (item->hash_size > SL_LIBRARY_HASH_MAX ||
+        (item->hash_size > 0 && !item->hash))
+        return sl_fail(SL_ERR_ARG, "library %s: bad hash for %s", lib->path,
+                       item->path);
+    return SL_OK;
+}
+
+static sl_status lib_put_rows(sl_library *lib, const sl_item *item,
+                              const float *vec, int64_t *id) {
+    sl_lib_stmt q = SL_Q_UPSERT;
+    sqlite3_stmt *s = lib->stmt[q];
+    sl_status st = lib_bind_text(lib, q, 1, item->path);
+    if (st == SL_OK) {
+        sqlite3_bind_int64(s, 2, item->size);
+        sqlite3_bind_int64(s, 3, item->mtime_ns);
+        if (item->hash_size > 0)
+            sqlite3_bind_blob(s, 4, item->hash, (int)item->hash_size,
+                              SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, 4);
+        sqlite3_bind_int(s, 5, item->width);
+        sqlite3_bind_int(s, 6, item->height);
+        if (item->metadata) st = lib_bind_text(lib, q, 7, item->metadata);
+        else sqlite3_bind_null(s, 7);
+        sqlite3_bind_int64(s, 8, lib->generation);
+    }
+    int64_t row = 0;
+    if (st == SL_OK) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            row = sqlite3_column_int64(s, 0);
+            rc = sqlite3_step(s);
+        }
+        if (rc != SQLITE_DONE) st = sl_lib_fail(lib, rc);
+    }
+    sl_lib_done(lib, q);
+    if (st != SL_OK) return st;
+
+    if (vec) {
+        s = lib->stmt[SL_Q_EMB_PUT];
+        sqlite3_bind_int64(s, 1, row);
+        st = lib_bind_text(lib, SL_Q_EMB_PUT, 2, lib->model_id);
+        /* dim <= 65536, so 4*dim fits an int; host is little-endian
+         * (core.h), so the floats are the stored bytes. */
+        if (st == SL_OK)
+            sqlite3_bind_blob(s, 3, vec, (int)(lib->dim * sizeof(float)),
+                              SQLITE_STATIC);
+        if (st == SL_OK) st = sl_lib_exec(lib, SL_Q_EMB_PUT);
+        else sl_lib_done(lib, SL_Q_EMB_PUT);
+    } else {
+        sqlite3_bind_int64(lib->stmt[SL_Q_EMB_DEL], 1, row);
+        st = sl_lib_exec(lib, SL_Q_EMB_DEL);
+    }
+    if (st == SL_OK && id) *id = row;
+    return st;
+}
+
+sl_status sl_library_put(sl_library *lib, const sl_item *item,
+                         const sl_embedding *emb, int64_t *id) {
+    if (!lib || !item) return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    sl_status st = lib_check_item(lib, item);
+    if (st != SL_OK) return st;
+    const float *vec = NULL;
+    if (emb) {
+        if (!emb->model || !emb->vec)
+            return sl_fail(SL_ERR_ARG, "library %s: embedding without model "
+                           "or vector", lib->path);
+        if (!lib->model_id)
+            return sl_fail(SL_ERR_STATE, "library %s: no model set; cannot "
+                           "store an embedding", lib->path);
+        if (strcmp(emb->model, lib->model_id) != 0 || emb->dim != lib->dim)
+            return sl_fail(SL_ERR_STATE, "library %s: embedding of model "
+                           "'%.100s' (dim %u) but the library holds '%s' "
+                           "(dim %u); switch models with set_model",
+                           lib->path, emb->model, emb->dim, lib->model_id,
+                           lib->dim);
+        if (!all_finite(emb->vec, lib->dim))
+            return sl_fail(SL_ERR_ARG, "library %s: non-finite embedding for "
+                           "%s", lib->path, item->path);
+        vec = emb->vec;
+    }
+    st = lib_op_begin(lib);
+    if (st != SL_OK) return st;
+    return lib_op_end(lib, lib_put_rows(lib, item, vec, id));
+}
+
+sl_status sl_library_touch(sl_library *lib, int64_t item_id) {
+    if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
+    sqlite3_stmt *s = lib->stmt[SL_Q_TOUCH];
+    sqlite3_bind_int64(s, 1, item_id);
+    sqlite3_bind_int64(s, 2, lib->generation);
+    sl_status st = sl_lib_exec(lib, SL_Q_TOUCH);
+    if (st == SL_OK && sqlite3_changes(lib->db) == 0)
+        st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no item %lld", lib->path,
+                     (long long)item_id);
+    return st;
+}
+
+sl_status sl_library_end_scan(sl_library *lib, int64_t generation,
+                              const char *const *roots, size_t n_roots,
+                              int64_t *removed) {
+    if (!lib || (n_roots > 0 && !roots))
+        return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    if (generation != lib->generation || generation <= 0)
+        return sl_fail(SL_ERR_STATE, "library %s: generation %lld is not the "
+                       "scan begun on this handle (%lld)", lib->path,
+                       (long long)generation, (long long)lib->generation);
+    if (lib->in_batch)
+        return sl_fail(SL_ERR_STATE, "library %s: end_scan inside a batch",
+                       lib->path);
+    for (size_t r = 0; r < n_roots; r++)
+        if (!roots[r] || !*roots[r])
+            return sl_fail(SL_ERR_ARG, "library %s: empty root", lib->path);
+    int64_t total = 0;
+    sl_status st = lib_op_begin(lib);
+    if (st != SL_OK) return st;
+    if (n_roots == 0) {
+        sqlite3_bind_int64(lib->stmt[SL_Q_FORGET_ALL], 1, generation);
+        st = sl_lib_exec(lib, SL_Q_FORGET_ALL);
+        if (st == SL_OK) total = sqlite3_changes64(lib->db);
+    }
+    for (size_t r = 0; r < n_roots && st == SL_OK; r++) {
+        /* root without trailing slashes, and root + "/" as the prefix */
+        size_t len = strlen(roots[r]);
+        while (len > 1 && roots[r][len - 1] == '/') len--;
+        char *prefix = malloc(len + 2);
+        if (!prefix) {
+            st = sl_fail(SL_ERR_NOMEM, "library %s", lib->path);
+            break;
+        }
+        memcpy(prefix, roots[r], len);
+        size_t plen = len;
+        if (!(len == 1 && prefix[0] == '/')) prefix[plen++] = '/';
+        prefix[plen] = '\0';
+        sqlite3_stmt *s = lib->stmt[SL_Q_FORGET_ROOT];
+        sqlite3_bind_int64(s, 1, generation);
+        sqlite3_bind_text(s, 2, prefix, (int)len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, prefix, (int)plen, SQLITE_STATIC);
+        st = sl_lib_exec(lib, SL_Q_FORGET_ROOT);
+        if (st == SL_OK) total += sqlite3_changes64(lib->db);
+        free(prefix);
+    }
+    st = lib_op_end(lib, st);
+    if (st == SL_OK && removed) *removed = total;
+    return st;
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+sl_status sl_library_batch_begin(sl_library *lib) {
+    if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
+    if (lib->in_batch)
+        return sl_fail(SL_ERR_STATE, "library %s: batch already open",
+                       lib->path);
+    sl_status st = sl_lib_exec(lib, SL_Q_BEGIN);
+    if (st == SL_OK) lib->in_batch = true;
+    return st;
+}
+
+sl_status sl_library_batch_commit(sl_library *lib) {
+    if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
+    if (!lib->in_batch)
+        return sl_fail(SL_ERR_STATE, "library %s: no batch open", lib->path);
+    sl_status st = sl_lib_exec(lib, SL_Q_COMMIT);
+    /* A failed COMMIT (e.g. SQLITE_BUSY) leaves the transaction open; roll
+     * it back so the handle is usable and the state is unambiguous. */
+    if (st != SL_OK && !sqlite3_get_autocommit(lib->db)) {
+        sqlite3_step(lib->stmt[SL_Q_ROLLBACK]);
+        sl_lib_done(lib, SL_Q_ROLLBACK);
+    }
+    lib->in_batch = false;
+    return st;
+}
+
+sl_status sl_library_batch_rollback(sl_library *lib) {
+    if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
+    if (!lib->in_batch) return SL_OK;
+    lib->in_batch = false;
+    if (sqlite3_get_autocommit(lib->db)) return SL_OK;
+    return sl_lib_exec(lib, SL_Q_ROLLBACK);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+sl_status sl_library_count(sl_library *lib, int64_t *count) {
+    if (!lib || !count) return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    sqlite3_stmt *s = lib->stmt[SL_Q_COUNT];
+    int rc = sqlite3_step(s);
+    sl_status st = SL_OK;
+    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(s, 0);
+    else st = sl_lib_fail(lib, rc);
+    sl_lib_done(lib, SL_Q_COUNT);
+    return st;
+}
+
+static sl_status lib_load_rows(sl_library *lib, int64_t *ids, float *vecs,
+                               size_t n) {
+    sqlite3_stmt *s = lib->stmt[SL_Q_EMB_LOAD];
+    sl_status st = lib_bind_text(lib, SL_Q_EMB_LOAD, 1, lib->model_id);
+    size_t row = 0, bytes = (size_t)lib->dim * sizeof(float);
+    int rc = SQLITE_DONE;
+    while (st == SL_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (row >= n) {
+            st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding count changed "
+                         "while reading", lib->path);
+            break;
+        }
+        int64_t id = sqlite3_column_int64(s, 0);
+        const void *blob = sqlite3_column_blob(s, 1);
+        int size = sqlite3_column_bytes(s, 1);
+        if (size < 0 || (size_t)size != bytes || !blob) {
+            st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding of item %lld "
+                         "has %d bytes, expected %zu", lib->path,
+                         (long long)id, size, bytes);
+            break;
+        }
+        float *dst = vecs + row * lib->dim;
+        memcpy(dst, blob, bytes);
+        if (!all_finite(dst, lib->dim)) {
+            st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding of item %lld "
+                         "is not finite", lib->path, (long long)id);
+            break;
+        }
+        ids[row++] = id;
+    }
+    if (st == SL_OK && rc != SQLITE_DONE) st = sl_lib_fail(lib, rc);
+    if (st == SL_OK && row != n)
+        st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding count changed "
+                     "while reading", lib->path);
+    sl_lib_done(lib, SL_Q_EMB_LOAD);
+    return st;
+}
+
+sl_status sl_library_load_embeddings(sl_library *lib, int64_t **ids,
+                                     float **vecs, size_t *n, uint32_t *dim) {
+    if (!lib || !ids || !vecs || !n || !dim)
+        return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    *ids = NULL;
+    *vecs = NULL;
+    *n = 0;
+    *dim = 0;
+    if (!lib->model_id)
+        return sl_fail(SL_ERR_STATE, "library %s: no model set", lib->path);
+    /* The count and the rows must come from one snapshot: inside a batch
+     * the batch is that snapshot, otherwise a read transaction. */
+    bool own_tx = sqlite3_get_autocommit(lib->db) != 0;
+    if (own_tx) {
+        sl_status bs = sl_lib_exec(lib, SL_Q_BEGIN_READ);
+        if (bs != SL_OK) return bs;
+    }
+    int64_t count = 0;
+    sqlite3_stmt *s = lib->stmt[SL_Q_EMB_COUNT];
+    sl_status st = lib_bind_text(lib, SL_Q_EMB_COUNT, 1, lib->model_id);
+    if (st == SL_OK) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) count = sqlite3_column_int64(s, 0);
+        else st = sl_lib_fail(lib, rc);
+    }
+    sl_lib_done(lib, SL_Q_EMB_COUNT);
+    int64_t *id_buf = NULL;
+    float *vec_buf = NULL;
+    size_t cells = 0, bytes = 0;
+    if (st == SL_OK && count > 0) {
+        if ((uint64_t)count > SIZE_MAX ||
+            sl_mul_overflow((size_t)count, lib->dim, &cells) ||
+            sl_mul_overflow(cells, sizeof(float), &bytes)) {
+            st = sl_fail(SL_ERR_LIMIT, "library %s: %lld embeddings do not fit "
+                         "in memory", lib->path, (long long)count);
+        } else {
+            id_buf = sl_malloc_array((size_t)count, sizeof *id_buf);
+            vec_buf = sl_malloc_aligned(bytes);
+            if (!id_buf || !vec_buf)
+                st = sl_fail(SL_ERR_NOMEM, "library %s: %lld embeddings",
+                             lib->path, (long long)count);
+        }
+        if (st == SL_OK) st = lib_load_rows(lib, id_buf, vec_buf, (size_t)count);
+    }
+    if (own_tx) { /* read-only: ending it cannot lose anything */
+        sqlite3_step(lib->stmt[SL_Q_COMMIT]);
+        sl_lib_done(lib, SL_Q_COMMIT);
+    }
+    if (st != SL_OK) {
+        free(id_buf);
+        sl_free_aligned(vec_buf);
+        return st;
+    }
+    *ids = id_buf;
+    *vecs = vec_buf;
+    *n = (size_t)count;
+    *dim = lib->dim;
+    return SL_OK;
+}
+
+sl_status sl_library_get_item(sl_library *lib, int64_t id, sl_item *out) {
+    if (!lib || !out) return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = lib->stmt[SL_Q_GET_ITEM];
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    sl_status st = SL_OK;
+    if (rc == SQLITE_DONE) {
+        st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no item %lld", lib->path,
+                     (long long)id);
+    } else if (rc != SQLITE_ROW) {
+        st = sl_lib_fail(lib, rc);
+    } else {
+        /* path NUL, hash, metadata NUL packed into one reused buffer */
+        const unsigned char *path = sqlite3_column_text(s, 0);
+        size_t plen = (size_t)sqlite3_column_bytes(s, 0);
+        const void *hash = sqlite3_column_blob(s, 3);
+        size_t hlen = (size_t)sqlite3_column_bytes(s, 3);
+        const unsigned char *meta = sqlite3_column_text(s, 6);
+        size_t mlen = (size_t)sqlite3_column_bytes(s, 6);
+        size_t need = plen + 1 + hlen + mlen + 1;
+        if (!path || hlen > SL_LIBRARY_HASH_MAX) {
+            st = sl_fail(SL_ERR_CORRUPT, "library %s: bad item %lld",
+                         lib->path, (long long)id);
+        } else if (need > lib->item_cap) {
+            char *nb = realloc(lib->item_buf, need);
+            if (!nb) st = sl_fail(SL_ERR_NOMEM, "library %s", lib->path);
+            else {
+                lib->item_buf = nb;
+                lib->item_cap = need;
+            }
+        }
+        if (st == SL_OK) {
+            char *b = lib->item_buf;
+            memcpy(b, path, plen);
+            b[plen] = '\0';
+            out->path = b;
+            if (hlen > 0) {
+                memcpy(b + plen + 1, hash, hlen);
+                out->hash = (const uint8_t *)(b + plen + 1);
+                out->hash_size = hlen;
+            }
+            if (meta) {
+                char *m = b + plen + 1 + hlen;
+                memcpy(m, meta, mlen);
+                m[mlen] = '\0';
+                out->metadata = m;
+            }
+            out->id = id;
+            out->size = sqlite3_column_int64(s, 1);
+            out->mtime_ns = sqlite3_column_int64(s, 2);
+            out->width = sqlite3_column_int(s, 4);
+            out->height = sqlite3_column_int(s, 5);
+        }
+    }
+    sl_lib_done(lib, SL_Q_GET_ITEM);
+    return st;
+}
+
+/* ---- snapshots ---------------------------------------------------------- */
+
+sl_status sl_library_put_snapshot(sl_library *lib, const char *model,
+                                  const void *data, size_t size) {
+    if (!lib || !model || !*model || (size > 0 && !data))
+        return sl_fail(SL_ERR_ARG, "library: bad snapshot argument");
+    if (size > SL_LIB_SNAPSHOT_MAX)
+        return sl_fail(SL_ERR_LIMIT, "library %s: snapshot of %zu bytes",
+                       lib->path, size);
+    sl_status st = lib_op_begin(lib);
+    if (st != SL_OK) return st;
+    st = lib_bind_text(lib, SL_Q_SNAP_DEL, 1, model);
+    if (st == SL_OK) st = sl_lib_exec(lib, SL_Q_SNAP_DEL);
+    else sl_lib_done(lib, SL_Q_SNAP_DEL);
+    if (st == SL_OK) {
+        st = lib_bind_text(lib, SL_Q_SNAP_PUT, 1, model);
+        /* zeroblob keeps an empty snapshot a BLOB rather than NULL */
+        if (st == SL_OK && size == 0)
+            sqlite3_bind_zeroblob(lib->stmt[SL_Q_SNAP_PUT], 2, 0);
+        else if (st == SL_OK)
+            sqlite3_bind_blob64(lib->stmt[SL_Q_SNAP_PUT], 2, data, size,
+                                SQLITE_STATIC);
+        if (st == SL_OK) st = sl_lib_exec(lib, SL_Q_SNAP_PUT);
+        else sl_lib_done(lib, SL_Q_SNAP_PUT);
+    }
+    return lib_op_end(lib, st);
+}
+
+sl_status sl_library_get_snapshot(sl_library *lib, const char *model,
+                                  uint8_t **data, size_t *size) {
+    if (!lib || !model || !data || !size)
+        return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    *data = NULL;
+    *size = 0;
+    sqlite3_stmt *s = lib->stmt[SL_Q_SNAP_GET];
+    sl_status st = lib_bind_text(lib, SL_Q_SNAP_GET, 1, model);
+    int rc = st == SL_OK ? sqlite3_step(s) : SQLITE_DONE;
+    if (st != SL_OK) {
+        /* bind failed: message already recorded */
+    } else if (rc == SQLITE_DONE) {
+        st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no snapshot for '%s'",
+                     lib->path, model);
+    } else if (rc != SQLITE_ROW) {
+        st = sl_lib_fail(lib, rc);
+    } else {
+        const void *blob = sqlite3_column_blob(s, 0);
+        int n = sqlite3_column_bytes(s, 0);
+        if (n < 0 || (n > 0 && !blob)) {
+            st = sl_fail(SL_ERR_CORRUPT, "library %s: bad snapshot", lib->path);
+        } else if (n > 0) {
+            uint8_t *copy = malloc((size_t)n);
+            if (!copy) st = sl_fail(SL_ERR_NOMEM, "library %s", lib->path);
+            else {
+                memcpy(copy, blob, (size_t)n);
+                *data = copy;
+                *size = (size_t)n;
+            }
+        }
+    }
+    sl_lib_done(lib, SL_Q_SNAP_GET);
+    return st;
+}

@@ -1,0 +1,175 @@
+/* The library catalog: one SQLite file holding the items (image files), their
+ * embeddings, the identity of the model that made them and the latest ANN
+ * snapshot. It is the source of truth; indexes are rebuilt from it. Internal
+ * API (the public one wraps it). Schema, versioning and durability are
+ * specified in docs/LIBRARY.md.
+ *
+ * Threads: a handle is used by one thread at a time (the connection is opened
+ * with SQLITE_OPEN_NOMUTEX); open one handle per thread. Several handles and
+ * processes may share one file (WAL mode, busy timeout 5 s).
+ *
+ * Errors: every function returns an sl_status and records a message
+ * ("library <path>: <why>") with sl_fail(). SQLite failures map to
+ * SL_ERR_CORRUPT (malformed or not a database), SL_ERR_NOMEM, SL_ERR_ARG
+ * (a constraint such as invalid metadata JSON) or SL_ERR_IO (anything else,
+ * including a lock held longer than the busy timeout). */
+#ifndef SL_LIBRARY_H
+#define SL_LIBRARY_H
+
+#include "core/core.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sl_library sl_library;
+
+/* Flags for sl_library_open. */
+enum {
+    /* Create the file when missing, or initialize it when it is zero bytes
+     * (or an empty SQLite database without tables, e.g. left by a crash
+     * during creation). Without it those cases are refused. */
+    SL_LIBRARY_CREATE = 1u << 0,
+    /* Also run PRAGMA quick_check on open (reads every page: see
+     * docs/LIBRARY.md for its cost). */
+    SL_LIBRARY_VERIFY = 1u << 1
+};
+
+#define SL_LIBRARY_SCHEMA_VERSION 1
+/* PRAGMA application_id of a searchlite library: "SLIB". */
+#define SL_LIBRARY_APPLICATION_ID 0x534C4942
+/* Longest content hash stored (bytes), longest model id (bytes), largest
+ * embedding dimension accepted. */
+#define SL_LIBRARY_HASH_MAX 64
+#define SL_LIBRARY_MODEL_ID_MAX 256
+#define SL_LIBRARY_DIM_MAX 65536
+
+/* One catalogued file. On put every pointer is borrowed for the call. */
+typedef struct sl_item {
+    int64_t id;           /* row id; ignored by put, set by get */
+    const char *path;     /* UTF-8, NUL-terminated, unique key */
+    int64_t size;         /* file size in bytes */
+    int64_t mtime_ns;     /* modification time, ns since the epoch */
+    const uint8_t *hash;  /* content hash bytes (NULL when hash_size == 0) */
+    size_t hash_size;     /* <= SL_LIBRARY_HASH_MAX */
+    int32_t width;        /* pixels, 0 = unknown */
+    int32_t height;
+    const char *metadata; /* JSON text (object), or NULL */
+} sl_item;
+
+/* What the library knows about a path (for skipping unchanged files). */
+typedef struct sl_item_info {
+    bool known;         /* false: the path is not in the library */
+    bool has_embedding; /* an embedding of the current model is stored */
+    int64_t id;
+    int64_t size;
+    int64_t mtime_ns;
+    size_t hash_size;
+    uint8_t hash[SL_LIBRARY_HASH_MAX];
+} sl_item_info;
+
+/* Opens (and with SL_LIBRARY_CREATE creates) the library at `path`.
+ * Errors: SL_ERR_ARG; SL_ERR_NOT_FOUND (missing file without CREATE);
+ * SL_ERR_CORRUPT (not a SQLite file, truncated, malformed, another
+ * application's SQLite file, zero-byte file without CREATE);
+ * SL_ERR_UNSUPPORTED (schema version newer than this build); SL_ERR_IO;
+ * SL_ERR_NOMEM. *out is NULL on failure. */
+sl_status sl_library_open(const char *path, unsigned flags,
+                          sl_library **out);
+/* Closes the handle; an open batch is rolled back. NULL is a no-op. */
+void sl_library_close(sl_library *lib);
+
+/* ---- model identity ---------------------------------------------------- */
+
+/* Records the model whose embeddings the library holds. Same id and dim:
+ * no-op. Different: all embeddings and snapshots are deleted in the same
+ * transaction (the caller re-embeds). Not allowed inside a batch.
+ * Errors: SL_ERR_ARG (empty/too long id, dim outside 1..DIM_MAX),
+ * SL_ERR_STATE (inside a batch), SQLite errors. */
+sl_status sl_library_set_model(sl_library *lib, const char *model_id,
+                               uint32_t dim);
+/* The current model: *model_id points to handle-owned memory valid until
+ * the next set_model or close; NULL and dim 0 when no model is set. Either
+ * output may be NULL. */
+sl_status sl_library_model(sl_library *lib, const char **model_id,
+                           uint32_t *dim);
+
+/* ---- incremental scans -------------------------------------------------- */
+
+/* Starts a scan: a new generation number, committed at once. Items put or
+ * touched from now on are stamped with it. */
+sl_status sl_library_begin_scan(sl_library *lib, int64_t *generation);
+/* Looks `path` up. Unknown path: SL_OK with info->known == false. */
+sl_status sl_library_lookup(sl_library *lib, const char *path,
+                            sl_item_info *info);
+/* An embedding as the caller's model produced it. The library refuses one
+ * whose model or dim differs from the recorded model (it never mixes
+ * models). */
+typedef struct sl_embedding {
+    const char *model; /* model id, must equal the library's */
+    uint32_t dim;      /* must equal the library's */
+    const float *vec;  // (dim) f32, finite
+} sl_embedding;
+
+/* Inserts or updates the item keyed by item->path and stamps it with the
+ * current generation. emb replaces its embedding; emb == NULL deletes any
+ * stored embedding (the content changed, so the old one is stale). Atomic
+ * on its own; inside a batch it becomes durable at batch commit. *id (may
+ * be NULL) receives the row id.
+ * Errors: SL_ERR_ARG (bad item fields, non-finite vector, invalid metadata
+ * JSON), SL_ERR_STATE (no model set, or emb of another model or dim),
+ * SQLite errors. */
+sl_status sl_library_put(sl_library *lib, const sl_item *item,
+                         const sl_embedding *emb, int64_t *id);
+/* Stamps an unchanged item with the current generation.
+ * Errors: SL_ERR_NOT_FOUND (no such id), SQLite errors. */
+sl_status sl_library_touch(sl_library *lib, int64_t item_id);
+/* Ends the scan `generation` (must be the one begin_scan returned on this
+ * handle, else SL_ERR_STATE): deletes the items under any of `roots` (a
+ * root matches itself and paths starting with root + "/") that were not
+ * stamped with it. n_roots == 0 means the whole library. Call it only when
+ * the scan completed. *removed (may be NULL) gets the number deleted. Not
+ * allowed inside a batch. */
+sl_status sl_library_end_scan(sl_library *lib, int64_t generation,
+                              const char *const *roots, size_t n_roots,
+                              int64_t *removed);
+
+/* ---- batches ------------------------------------------------------------ */
+
+/* One write transaction around many puts/touches (BEGIN IMMEDIATE ...
+ * COMMIT). A crash loses at most the open batch. Nesting is SL_ERR_STATE. */
+sl_status sl_library_batch_begin(sl_library *lib);
+sl_status sl_library_batch_commit(sl_library *lib);
+/* Discards the open batch (no-op when none is open). */
+sl_status sl_library_batch_rollback(sl_library *lib);
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Number of items. */
+sl_status sl_library_count(sl_library *lib, int64_t *count);
+/* All embeddings of the current model, ordered by item id, read in one
+ * consistent snapshot:
+ *   *ids  // (n) int64, free with free()
+ *   *vecs // (n, dim) row-major f32, free with sl_free_aligned()
+ * Both NULL when n == 0. Every blob is validated (4*dim bytes, finite).
+ * Errors: SL_ERR_STATE (no model set), SL_ERR_CORRUPT (bad blob),
+ * SL_ERR_NOMEM, SL_ERR_LIMIT (matrix size overflows), SQLite errors. */
+sl_status sl_library_load_embeddings(sl_library *lib, int64_t **ids,
+                                     float **vecs, size_t *n, uint32_t *dim);
+/* Reads item `id`. out->path, out->hash and out->metadata point to
+ * handle-owned memory valid until the next get_item on this handle or
+ * close. Errors: SL_ERR_NOT_FOUND, SL_ERR_NOMEM, SQLite errors. */
+sl_status sl_library_get_item(sl_library *lib, int64_t id, sl_item *out);
+
+/* ---- ANN snapshots (issue 4) -------------------------------------------- */
+
+/* Stores `data` as the latest snapshot tagged `model` (replacing older ones
+ * with the same tag). size <= 1 GB (SL_ERR_LIMIT). */
+sl_status sl_library_put_snapshot(sl_library *lib, const char *model,
+                                  const void *data, size_t size);
+/* The latest snapshot tagged `model`, copied into a malloc'd buffer (free
+ * with free(); NULL when size is 0). Errors: SL_ERR_NOT_FOUND, SQLite. */
+sl_status sl_library_get_snapshot(sl_library *lib, const char *model,
+                                  uint8_t **data, size_t *size);
+
+#endif /* SL_LIBRARY_H */

@@ -1,0 +1,59 @@
+/* Shared between the library's open/schema code and its operations. */
+#ifndef SL_LIBRARY_INTERNAL_H
+#define SL_LIBRARY_INTERNAL_H
+
+#include "library/library.h"
+
+#include <sqlite3.h>
+
+/* Every statement the library runs, prepared once at open. */
+typedef enum sl_lib_stmt {
+    SL_Q_BEGIN,
+    SL_Q_BEGIN_READ,
+    SL_Q_COMMIT,
+    SL_Q_ROLLBACK,
+    SL_Q_SAVEPOINT,
+    SL_Q_RELEASE,
+    SL_Q_ROLLBACK_TO,
+    SL_Q_META_GET,
+    SL_Q_META_SET,
+    SL_Q_LOOKUP,
+    SL_Q_UPSERT,
+    SL_Q_EMB_PUT,
+    SL_Q_EMB_DEL,
+    SL_Q_EMB_DEL_ALL,
+    SL_Q_EMB_COUNT,
+    SL_Q_EMB_LOAD,
+    SL_Q_TOUCH,
+    SL_Q_GET_ITEM,
+    SL_Q_COUNT,
+    SL_Q_FORGET_ALL,
+    SL_Q_FORGET_ROOT,
+    SL_Q_SNAP_DEL,
+    SL_Q_SNAP_DEL_ALL,
+    SL_Q_SNAP_PUT,
+    SL_Q_SNAP_GET,
+    SL_Q_COUNT_
+} sl_lib_stmt;
+
+struct sl_library {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *stmt[SL_Q_COUNT_];
+    bool in_batch;
+    char *model_id; /* NULL when no model is set */
+    uint32_t dim;
+    int64_t generation; /* stamp for put/touch; the last begun scan */
+    /* get_item's strings (handle-owned, reused) */
+    char *item_buf;
+    size_t item_cap;
+};
+
+/* Turns the connection's last error into an sl_fail with the path. */
+sl_status sl_lib_fail(sl_library *lib, int rc);
+/* Steps a statement that returns no rows and resets it. */
+sl_status sl_lib_exec(sl_library *lib, sl_lib_stmt q);
+/* Resets and clears the bindings of a statement after use. */
+void sl_lib_done(sl_library *lib, sl_lib_stmt q);
+
+#endif /* SL_LIBRARY_INTERNAL_H */

@@ -1,0 +1,833 @@
+/* Tests of the SQLite library catalog: creation and reopening, refusal of
+ * foreign, newer, truncated and corrupt files, model identity, incremental
+ * scans, crash safety of batches (a child killed with SIGKILL mid-batch),
+ * bit-exact embedding round trips, metadata and path fidelity, snapshots.
+ * SQLite itself (the sqlite3 C API) is the independent reference used to
+ * forge and inspect files. */
+#include "library/library.h"
+#include "testlib.h"
+
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char g_path[512];
+
+static const char *tmp(const char *name) {
+    snprintf(g_path, sizeof g_path, "%s/%s", sl_test_tmpdir(), name);
+    return g_path;
+}
+
+static void write_file(const char *path, const void *data, size_t size) {
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f != NULL);
+    if (size) REQUIRE(fwrite(data, 1, size, f) == size);
+    fclose(f);
+}
+
+static void remove_db(const char *path) {
+    char p[600];
+    remove(path);
+    if (snprintf(p, sizeof p, "%s-wal", path) < (int)sizeof p) remove(p);
+    if (snprintf(p, sizeof p, "%s-shm", path) < (int)sizeof p) remove(p);
+}
+
+/* Runs SQL through the plain sqlite3 API (the reference); returns the first
+ * column of the first row as an integer, or -1 on error. */
+static int64_t sql_int(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    int64_t v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+            int rc = sqlite3_step(s);
+            if (rc == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+            else if (rc == SQLITE_DONE) v = 0;
+        }
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+static int sql_exec(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static int sql_integrity_ok(const char *path) {
+    sqlite3 *db = NULL;
+    int ok = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(s) == SQLITE_ROW)
+            ok = strcmp((const char *)sqlite3_column_text(s, 0), "ok") == 0;
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return ok;
+}
+
+static void make_vec(float *v, uint32_t dim, uint64_t seed) {
+    uint64_t s = seed * 2654435761u + 1;
+    for (uint32_t i = 0; i < dim; i++)
+        v[i] = (float)((int64_t)(sl_test_rand(&s) >> 40) - (1 << 23)) / 1e6f;
+}
+
+static sl_item item_at(const char *path, int64_t size) {
+    sl_item it = {0};
+    it.path = path;
+    it.size = size;
+    it.mtime_ns = 1700000000000000000ll + size;
+    it.width = 640;
+    it.height = 480;
+    return it;
+}
+
+/* A library with `n` items /photos/img<i>.jpg, each with an embedding of
+ * model "m" dim `dim`. */
+static sl_library *make_library(const char *path, int n, uint32_t dim) {
+    remove_db(path);
+    sl_library *lib = NULL;
+    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    REQUIRE(sl_library_set_model(lib, "m", dim) == SL_OK);
+    float *v = malloc(dim * sizeof *v);
+    REQUIRE(v != NULL);
+    REQUIRE(sl_library_batch_begin(lib) == SL_OK);
+    for (int i = 0; i < n; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/photos/img%04d.jpg", i);
+        make_vec(v, dim, (uint64_t)i);
+        sl_item it = item_at(p, 1000 + i);
+        sl_embedding e = {"m", dim, v};
+        REQUIRE(sl_library_put(lib, &it, &e, NULL) == SL_OK);
+    }
+    REQUIRE(sl_library_batch_commit(lib) == SL_OK);
+    free(v);
+    return lib;
+}
+
+static void test_create_reopen(void) {
+    const char *path = tmp("create.db");
+    sl_library *lib = NULL;
+    CHECK(sl_library_open(path, 0, &lib) == SL_ERR_NOT_FOUND);
+    CHECK(lib == NULL);
+    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    int64_t count = -1;
+    CHECK(sl_library_count(lib, &count) == SL_OK && count == 0);
+    const char *model = "x";
+    uint32_t dim = 7;
+    CHECK(sl_library_model(lib, &model, &dim) == SL_OK && model == NULL &&
+          dim == 0);
+    CHECK(sl_library_set_model(lib, "clip-lite-v1", 4) == SL_OK);
+    sl_item it = item_at("/a.jpg", 10);
+    int64_t id = 0;
+    CHECK(sl_library_put(lib, &it, NULL, &id) == SL_OK && id > 0);
+    sl_library_close(lib);
+
+    /* reopen without CREATE keeps everything */
+    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
+    CHECK(sl_library_count(lib, &count) == SL_OK && count == 1);
+    CHECK(sl_library_model(lib, &model, &dim) == SL_OK && model &&
+          strcmp(model, "clip-lite-v1") == 0 && dim == 4);
+    sl_library_close(lib);
+
+    /* what the sqlite3 shell would see */
+    CHECK(sql_int(path, "PRAGMA application_id") == SL_LIBRARY_APPLICATION_ID);
+    CHECK(sql_int(path, "PRAGMA user_version") == SL_LIBRARY_SCHEMA_VERSION);
+    CHECK(sql_int(path, "SELECT count(*) FROM items WHERE path = '/a.jpg'") == 1);
+    CHECK(sql_int(path, "SELECT value FROM meta WHERE key = 'model_dim'") == 4);
+    CHECK(sql_int(path, "SELECT count(*) FROM pragma_journal_mode "
+                        "WHERE journal_mode = 'wal'") == 1);
+    sl_library_close(NULL);
+}
+
+static void expect_refused(const char *path, unsigned flags, sl_status want,
+                           const char *what, const char *msg_part) {
+    sl_library *lib = NULL;
+    sl_status st = sl_library_open(path, flags, &lib);
+    CHECK_MSG(st == want, "%s: got %s (%s)", what, sl_status_str(st),
+              sl_last_error());
+    CHECK(lib == NULL);
+    if (msg_part)
+        CHECK_MSG(strstr(sl_last_error(), msg_part) != NULL, "%s: message '%s'",
+                  what, sl_last_error());
+    sl_library_close(lib);
+}
+
+static void test_foreign_files(void) {
+    /* a text file */
+    const char *path = tmp("text.db");
+    const char text[] = "hello, this is not a database at all\n"
+                        "but it is long enough to hold a header...........\n"
+                        "...................................................";
+    write_file(path, text, sizeof text - 1);
+    expect_refused(path, 0, SL_ERR_CORRUPT, "text", "not a database");
+    expect_refused(path, SL_LIBRARY_CREATE, SL_ERR_CORRUPT, "text+create",
+                   "not a database");
+    /* a short binary file */
+    write_file(path, "SQLite", 6);
+    expect_refused(path, 0, SL_ERR_CORRUPT, "short", NULL);
+
+    /* zero bytes: refused without CREATE, initialized with it */
+    path = tmp("zero.db");
+    write_file(path, "", 0);
+    expect_refused(path, 0, SL_ERR_CORRUPT, "zero-byte", "zero-byte");
+    sl_library *lib = NULL;
+    CHECK(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    sl_library_close(lib);
+    CHECK(sql_int(path, "PRAGMA application_id") == SL_LIBRARY_APPLICATION_ID);
+
+    /* another application's SQLite file: refused even with CREATE, and left
+     * untouched */
+    path = tmp("other.db");
+    remove_db(path);
+    CHECK(sql_exec(path, "CREATE TABLE songs(title TEXT);"
+                         "INSERT INTO songs VALUES ('x');") == SQLITE_OK);
+    expect_refused(path, SL_LIBRARY_CREATE, SL_ERR_CORRUPT, "other app",
+                   "not a searchlite library");
+    CHECK(sql_int(path, "SELECT count(*) FROM songs") == 1);
+    CHECK(sql_int(path, "SELECT count(*) FROM sqlite_schema") == 1);
+    /* same, with a foreign application_id */
+    CHECK(sql_exec(path, "PRAGMA application_id = 1234") == SQLITE_OK);
+    expect_refused(path, 0, SL_ERR_CORRUPT, "other app id", "application_id");
+
+    /* a newer schema version */
+    path = tmp("newer.db");
+    remove_db(path);
+    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    sl_library_close(lib);
+    CHECK(sql_exec(path, "PRAGMA user_version = 2") == SQLITE_OK);
+    expect_refused(path, 0, SL_ERR_UNSUPPORTED, "newer", "newer");
+    CHECK(sql_exec(path, "PRAGMA user_version = 0") == SQLITE_OK);
+    expect_refused(path, 0, SL_ERR_CORRUPT, "version 0", "schema version");
+
+    /* a directory */
+    expect_refused(sl_test_tmpdir(), 0, SL_ERR_IO, "directory", NULL);
+    CHECK(sl_library_open(path, 0x80, &lib) == SL_ERR_ARG);
+    CHECK(sl_library_open("", 0, &lib) == SL_ERR_ARG);
+}
+
+static void test_truncated(void) {
+    const char *path = tmp("full.db");
+    sl_library *lib = make_library(path, 300, 64);
+    sl_library_close(lib); /* last close checkpoints: the main file is whole */
+    size_t size = 0;
+    uint8_t *data = sl_test_read(path, &size);
+    CHECK_MSG(size > 16 * 4096, "library is %zu bytes", size);
+
+    char cut[600];
+    snprintf(cut, sizeof cut, "%s/cut.db", sl_test_tmpdir());
+    size_t cuts[] = {0, 50, 99, 100, 4096, size / 2, size - 4096, size - 1};
+    for (size_t c = 0; c < SL_ARRAY_LEN(cuts); c++) {
+        remove_db(cut);
+        write_file(cut, data, cuts[c]);
+        sl_status st = sl_library_open(cut, 0, &lib);
+        CHECK_MSG(st == SL_ERR_CORRUPT, "cut at %zu: %s (%s)", cuts[c],
+                  sl_status_str(st), sl_last_error());
+        sl_library_close(lib);
+    }
+    /* whole copy opens and verifies */
+    remove_db(cut);
+    write_file(cut, data, size);
+    CHECK(sl_library_open(cut, SL_LIBRARY_VERIFY, &lib) == SL_OK);
+    sl_library_close(lib);
+
+    /* garbage over page 2 (the first table's root): the cheap open may pass,
+     * VERIFY must refuse, and reads must fail cleanly, never crash */
+    uint8_t *bad = malloc(size);
+    REQUIRE(bad != NULL);
+    memcpy(bad, data, size);
+    uint64_t seed = 7;
+    for (size_t i = 4096; i < 8192; i++) bad[i] = (uint8_t)sl_test_rand(&seed);
+    remove_db(cut);
+    write_file(cut, bad, size);
+    expect_refused(cut, SL_LIBRARY_VERIFY, SL_ERR_CORRUPT, "garbage+verify",
+                   NULL);
+    sl_status st = sl_library_open(cut, 0, &lib);
+    CHECK(st == SL_OK || st == SL_ERR_CORRUPT);
+    sl_library_close(lib);
+
+    /* garbage over the last pages (embedding data): reading must not crash */
+    memcpy(bad, data, size);
+    for (size_t i = size - 3 * 4096; i < size; i++)
+        bad[i] = (uint8_t)sl_test_rand(&seed);
+    remove_db(cut);
+    write_file(cut, bad, size);
+    expect_refused(cut, SL_LIBRARY_VERIFY, SL_ERR_CORRUPT, "tail+verify", NULL);
+    if (sl_library_open(cut, 0, &lib) == SL_OK) {
+        int64_t *ids = NULL;
+        float *vecs = NULL;
+        size_t n = 0;
+        uint32_t dim = 0;
+        st = sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim);
+        CHECK_MSG(st == SL_OK || st == SL_ERR_CORRUPT, "load: %s",
+                  sl_status_str(st));
+        free(ids);
+        sl_free_aligned(vecs);
+        sl_library_close(lib);
+    }
+    free(bad);
+    free(data);
+}
+
+static void test_bad_blobs(void) {
+    const char *path = tmp("blobs.db");
+    sl_library *lib = make_library(path, 5, 8);
+    int64_t *ids = NULL;
+    float *vecs = NULL;
+    size_t n = 0;
+    uint32_t dim = 0;
+    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
+          n == 5 && dim == 8);
+    free(ids);
+    sl_free_aligned(vecs);
+    sl_library_close(lib);
+
+    /* a blob of the wrong size, then a NaN, forged with sqlite3 */
+    CHECK(sql_exec(path, "UPDATE embeddings SET vec = zeroblob(28) "
+                         "WHERE item_id = 3") == SQLITE_OK);
+    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
+    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) ==
+          SL_ERR_CORRUPT);
+    CHECK(ids == NULL && vecs == NULL && n == 0);
+    CHECK(strstr(sl_last_error(), "28 bytes") != NULL);
+    sl_library_close(lib);
+    /* f32 NaN 0x7fc00000 little-endian in the last slot */
+    CHECK(sql_exec(path, "UPDATE embeddings SET vec = x'"
+                         "00000000000000000000000000000000000000000000000000000000"
+                         "0000c07f' WHERE item_id = 3") ==
+          SQLITE_OK);
+    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
+    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) ==
+          SL_ERR_CORRUPT);
+    CHECK(strstr(sl_last_error(), "not finite") != NULL);
+    sl_library_close(lib);
+    /* a bad model_dim in meta */
+    CHECK(sql_exec(path, "UPDATE meta SET value = 0 WHERE key = 'model_dim'") ==
+          SQLITE_OK);
+    expect_refused(path, 0, SL_ERR_CORRUPT, "bad dim", "model_dim");
+}
+
+static void test_models(void) {
+    const char *path = tmp("models.db");
+    remove_db(path);
+    sl_library *lib = NULL;
+    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    sl_item it = item_at("/x/1.jpg", 1);
+    sl_embedding e = {"a", 8, v};
+    CHECK(sl_library_put(lib, &it, &e, NULL) == SL_ERR_STATE); /* no model */
+    CHECK(sl_library_set_model(lib, "", 8) == SL_ERR_ARG);
+    CHECK(sl_library_set_model(lib, "a", 0) == SL_ERR_ARG);
+    CHECK(sl_library_set_model(lib, "a", SL_LIBRARY_DIM_MAX + 1) == SL_ERR_ARG);
+    REQUIRE(sl_library_set_model(lib, "a", 8) == SL_OK);
+    CHECK(sl_library_put(lib, &it, &e, NULL) == SL_OK);
+    it.path = "/x/2.jpg";
+    CHECK(sl_library_put(lib, &it, &e, NULL) == SL_OK);
+
+    /* another model id or another dim is refused */
+    sl_embedding other = {"b", 8, v};
+    it.path = "/x/3.jpg";
+    CHECK(sl_library_put(lib, &it, &other, NULL) == SL_ERR_STATE);
+    other.model = "a";
+    other.dim = 4;
+    CHECK(sl_library_put(lib, &it, &other, NULL) == SL_ERR_STATE);
+    int64_t count = 0;
+    CHECK(sl_library_count(lib, &count) == SL_OK && count == 2);
+    float nan_v[8] = {1, 2, 3, NAN, 5, 6, 7, 8};
+    sl_embedding bad = {"a", 8, nan_v};
+    CHECK(sl_library_put(lib, &it, &bad, NULL) == SL_ERR_ARG);
+
+    /* same model again: a no-op that keeps embeddings */
+    CHECK(sl_library_set_model(lib, "a", 8) == SL_OK);
+    sl_item_info info;
+    CHECK(sl_library_lookup(lib, "/x/1.jpg", &info) == SL_OK && info.known &&
+          info.has_embedding);
+    CHECK(sl_library_put_snapshot(lib, "ann:a", "snap", 4) == SL_OK);
+
+    /* switching drops embeddings and snapshots, keeps items */
+    CHECK(sl_library_batch_begin(lib) == SL_OK);
+    CHECK(sl_library_set_model(lib, "b", 16) == SL_ERR_STATE);
+    CHECK(sl_library_batch_rollback(lib) == SL_OK);
+    CHECK(sl_library_set_model(lib, "b", 16) == SL_OK);
+    CHECK(sl_library_lookup(lib, "/x/1.jpg", &info) == SL_OK && info.known &&
+          !info.has_embedding);
+    CHECK(sl_library_count(lib, &count) == SL_OK && count == 2);
+    int64_t *ids = NULL;
+    float *vecs = NULL;
+    size_t n = 99;
+    uint32_t dim = 0;
+    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
+          n == 0 && dim == 16 && ids == NULL && vecs == NULL);
+    uint8_t *snap = NULL;
+    size_t snap_size = 0;
+    CHECK(sl_library_get_snapshot(lib, "ann:a", &snap, &snap_size) ==
+          SL_ERR_NOT_FOUND);
+    /* the old model's embedding is now refused */
+    it.path = "/x/1.jpg";
+    CHECK(sl_library_put(lib, &it, &e, NULL) == SL_ERR_STATE);
+    sl_library_close(lib);
+    CHECK(sql_int(path, "SELECT count(*) FROM embeddings") == 0);
+    CHECK(sql_int(path, "SELECT count(*) FROM snapshots") == 0);
+}
+
+static void test_scan(void) {
+    const char *path = tmp("scan.db");
+    sl_library *lib = make_library(path, 100, 16);
+    /* items outside the scanned root, and one whose path merely shares the
+     * root's prefix */
+    sl_item it = item_at("/photos2/keep.jpg", 5);
+    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_OK);
+    it.path = "/other/keep.jpg";
+    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_OK);
+
+    int64_t gen = 0, gen2 = 0;
+    CHECK(sl_library_begin_scan(lib, &gen) == SL_OK && gen >= 1);
+    int skipped = 0;
+    CHECK(sl_library_batch_begin(lib) == SL_OK);
+    for (int i = 0; i < 90; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/photos/img%04d.jpg", i);
+        sl_item_info info;
+        CHECK(sl_library_lookup(lib, p, &info) == SL_OK);
+        if (info.known && info.size == 1000 + i &&
+            info.mtime_ns == 1700000000000000000ll + 1000 + i &&
+            info.has_embedding) {
+            CHECK(sl_library_touch(lib, info.id) == SL_OK);
+            skipped++;
+        }
+    }
+    CHECK(sl_library_batch_commit(lib) == SL_OK);
+    CHECK(skipped == 90);
+    sl_item_info info;
+    CHECK(sl_library_lookup(lib, "/photos/nope.jpg", &info) == SL_OK &&
+          !info.known);
+    CHECK(sl_library_touch(lib, 999999) == SL_ERR_NOT_FOUND);
+
+    CHECK(sl_library_end_scan(lib, gen + 1, NULL, 0, NULL) == SL_ERR_STATE);
+    const char *roots[] = {"/photos/"};
+    int64_t removed = -1;
+    CHECK(sl_library_end_scan(lib, gen, roots, 1, &removed) == SL_OK);
+    CHECK_MSG(removed == 10, "removed %lld", (long long)removed);
+    int64_t count = 0;
+    CHECK(sl_library_count(lib, &count) == SL_OK && count == 92);
+    CHECK(sl_library_lookup(lib, "/photos/img0095.jpg", &info) == SL_OK &&
+          !info.known);
+    CHECK(sl_library_lookup(lib, "/photos2/keep.jpg", &info) == SL_OK &&
+          info.known);
+    /* cascade: the forgotten items' embeddings went with them */
+    int64_t *ids = NULL;
+    float *vecs = NULL;
+    size_t n = 0;
+    uint32_t dim = 0;
+    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
+          n == 90);
+    free(ids);
+    sl_free_aligned(vecs);
+
+    /* a second scan over everything: nothing touched, all removed */
+    CHECK(sl_library_begin_scan(lib, &gen2) == SL_OK && gen2 == gen + 1);
+    CHECK(sl_library_end_scan(lib, gen2, NULL, 0, &removed) == SL_OK &&
+          removed == 92);
+    sl_library_close(lib);
+    CHECK(sql_int(path, "SELECT count(*) FROM embeddings") == 0);
+    /* the generation survives a reopen */
+    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
+    CHECK(sl_library_begin_scan(lib, &gen) == SL_OK && gen == gen2 + 1);
+    sl_library_close(lib);
+}
+
+static void test_roundtrip(void) {
+    const char *path = tmp("roundtrip.db");
+    remove_db(path);
+    sl_library *lib = NULL;
+    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    enum { N = 50, D = 37 };
+    REQUIRE(sl_library_set_model(lib, "rt", D) == SL_OK);
+    static float in[N][D];
+    uint64_t seed = 42;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < D; j++) {
+            uint32_t bits;
+            /* random bit patterns that are finite (exponent not all ones),
+             * including subnormals and -0 */
+            do bits = (uint32_t)sl_test_rand(&seed);
+            while (((bits >> 23) & 0xff) == 0xff);
+            memcpy(&in[i][j], &bits, 4);
+        }
+    in[0][0] = -0.0f;
+    int64_t want_ids[N];
+    for (int i = N - 1; i >= 0; i--) { /* reverse order: ids ascend anyway */
+        char p[32];
+        snprintf(p, sizeof p, "/r/%d.png", i);
+        sl_item it = item_at(p, i);
+        sl_embedding e = {"rt", D, in[i]};
+        CHECK(sl_library_put(lib, &it, &e, &want_ids[i]) == SL_OK);
+    }
+    /* re-put of an existing path keeps its id and replaces the vector */
+    sl_item it = item_at("/r/3.png", 3);
+    sl_embedding e = {"rt", D, in[3]};
+    int64_t id3 = 0;
+    CHECK(sl_library_put(lib, &it, &e, &id3) == SL_OK && id3 == want_ids[3]);
+    sl_library_close(lib);
+
+    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
+    int64_t *ids = NULL;
+    float *vecs = NULL;
+    size_t n = 0;
+    uint32_t dim = 0;
+    REQUIRE(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK);
+    CHECK(n == N && dim == D);
+    CHECK(((uintptr_t)vecs & 63) == 0);
+    int exact = 1, ordered = 1;
+    for (size_t r = 0; r < n; r++) {
+        if (r > 0 && ids[r] <= ids[r - 1]) ordered = 0;
+        int i = -1;
+        for (int k = 0; k < N; k++)
+            if (want_ids[k] == ids[r]) i = k;
+        if (i < 0 || memcmp(vecs + r * D, in[i], sizeof in[i]) != 0) exact = 0;
+    }
+    CHECK(exact);
+    CHECK(ordered);
+    free(ids);
+    sl_free_aligned(vecs);
+
+    /* put without an embedding removes the stale one */
+    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_OK);
+    sl_item_info info;
+    CHECK(sl_library_lookup(lib, "/r/3.png", &info) == SL_OK && info.known &&
+          !info.has_embedding);
+    sl_library_close(lib);
+}
+
+static void test_strings(void) {
+    const char *path = tmp("strings.db");
+    remove_db(path);
+    sl_library *lib = NULL;
+    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    const char *p = "/ph\xc3\xb4tos/caf\xc3\xa9 'quoted' \"double\"/"
+                    "\xe6\x97\xa5\xe6\x9c\xac %_\\.jpg";
+    const char *meta =
+        "{ \"caption\": \"A dog \\\"sitting\\\" on a chair \xf0\x9f\x90\x95\",\n"
+        "  \"flickr_url\": \"http://farm4.staticflickr.com/x.jpg\", "
+        "\"n\": [1, 2.50, -3e2] }";
+    uint8_t hash[32];
+    for (int i = 0; i < 32; i++) hash[i] = (uint8_t)(i * 37 + 1);
+    hash[5] = 0;
+    sl_item it = item_at(p, 12345);
+    it.hash = hash;
+    it.hash_size = sizeof hash;
+    it.metadata = meta;
+    it.width = 4000;
+    it.height = 3000;
+    int64_t id = 0;
+    CHECK(sl_library_put(lib, &it, NULL, &id) == SL_OK);
+
+    sl_item out;
+    REQUIRE(sl_library_get_item(lib, id, &out) == SL_OK);
+    CHECK(out.id == id && strcmp(out.path, p) == 0);
+    CHECK(out.metadata && strcmp(out.metadata, meta) == 0);
+    CHECK(out.hash_size == 32 && memcmp(out.hash, hash, 32) == 0);
+    CHECK(out.size == 12345 && out.width == 4000 && out.height == 3000 &&
+          out.mtime_ns == it.mtime_ns);
+    sl_item_info info;
+    CHECK(sl_library_lookup(lib, p, &info) == SL_OK && info.known &&
+          info.id == id && info.hash_size == 32 &&
+          memcmp(info.hash, hash, 32) == 0);
+    /* the sqlite3 shell sees the same bytes */
+    CHECK(sql_int(path, "SELECT json_extract(metadata, '$.n[1]') * 2 FROM "
+                        "items") == 5);
+
+    /* invalid JSON refused, nothing written */
+    it.path = "/bad.jpg";
+    it.metadata = "{not json";
+    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
+    CHECK(sl_library_lookup(lib, "/bad.jpg", &info) == SL_OK && !info.known);
+    it.metadata = NULL;
+    it.hash_size = SL_LIBRARY_HASH_MAX + 1;
+    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
+    it.hash_size = 0;
+    it.size = -1;
+    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
+    it.path = "";
+    it.size = 1;
+    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
+    /* without metadata or hash */
+    it.path = "/plain.jpg";
+    CHECK(sl_library_put(lib, &it, NULL, &id) == SL_OK);
+    CHECK(sl_library_get_item(lib, id, &out) == SL_OK && out.metadata == NULL &&
+          out.hash == NULL && out.hash_size == 0);
+    CHECK(sl_library_get_item(lib, 424242, &out) == SL_ERR_NOT_FOUND);
+
+    /* a prefix root with LIKE wildcards in it matches literally */
+    int64_t gen = 0, removed = -1;
+    CHECK(sl_library_begin_scan(lib, &gen) == SL_OK);
+    const char *roots[] = {"/ph_tos"};
+    CHECK(sl_library_end_scan(lib, gen, roots, 1, &removed) == SL_OK &&
+          removed == 0);
+    sl_library_close(lib);
+}
+
+static void test_snapshots(void) {
+    const char *path = tmp("snap.db");
+    sl_library *lib = make_library(path, 3, 4);
+    uint8_t *data = NULL;
+    size_t size = 1;
+    CHECK(sl_library_get_snapshot(lib, "ann", &data, &size) == SL_ERR_NOT_FOUND);
+    size_t big = 3 << 20;
+    uint8_t *blob = malloc(big);
+    REQUIRE(blob != NULL);
+    uint64_t seed = 3;
+    for (size_t i = 0; i < big; i++) blob[i] = (uint8_t)sl_test_rand(&seed);
+    CHECK(sl_library_put_snapshot(lib, "ann", "old", 3) == SL_OK);
+    CHECK(sl_library_put_snapshot(lib, "ann", blob, big) == SL_OK);
+    CHECK(sl_library_put_snapshot(lib, "other", "", 0) == SL_OK);
+    CHECK(sl_library_get_snapshot(lib, "ann", &data, &size) == SL_OK &&
+          size == big && memcmp(data, blob, big) == 0);
+    free(data);
+    CHECK(sl_library_get_snapshot(lib, "other", &data, &size) == SL_OK &&
+          size == 0 && data == NULL);
+    sl_library_close(lib);
+    CHECK(sql_int(path, "SELECT count(*) FROM snapshots") == 2);
+    free(blob);
+}
+
+/* Two handles on one file: a reader is not blocked by an open batch and
+ * sees only committed rows. */
+static void test_two_handles(void) {
+    const char *path = tmp("two.db");
+    sl_library *a = make_library(path, 4, 8);
+    sl_library *b = NULL;
+    REQUIRE(sl_library_open(path, 0, &b) == SL_OK);
+    CHECK(sl_library_batch_begin(a) == SL_OK);
+    sl_item it = item_at("/photos/new.jpg", 1);
+    CHECK(sl_library_put(a, &it, NULL, NULL) == SL_OK);
+    int64_t count = 0;
+    CHECK(sl_library_count(b, &count) == SL_OK && count == 4);
+    int64_t *ids = NULL;
+    float *vecs = NULL;
+    size_t n = 0;
+    uint32_t dim = 0;
+    CHECK(sl_library_load_embeddings(b, &ids, &vecs, &n, &dim) == SL_OK &&
+          n == 4);
+    free(ids);
+    sl_free_aligned(vecs);
+    CHECK(sl_library_batch_commit(a) == SL_OK);
+    CHECK(sl_library_count(b, &count) == SL_OK && count == 5);
+    sl_library_close(a);
+    sl_library_close(b);
+}
+
+/* ---- crash safety ----------------------------------------------------- */
+
+enum { BATCH = 10 };
+
+/* Child: puts items in batches of BATCH, writing the number of each
+ * committed batch to `fd`; after `stop_after` batches it opens one more,
+ * puts half of it, reports 0xff and waits to be killed. stop_after < 0:
+ * never stops (the parent kills it at a random point). */
+static void crash_child(const char *path, int fd, int stop_after) {
+    sl_library *lib = NULL;
+    if (sl_library_open(path, SL_LIBRARY_CREATE, &lib) != SL_OK) _exit(2);
+    if (sl_library_set_model(lib, "m", 32) != SL_OK) _exit(3);
+    float v[32];
+    for (int b = 0;; b++) {
+        if (sl_library_batch_begin(lib) != SL_OK) _exit(4);
+        for (int i = 0; i < BATCH; i++) {
+            if (b == stop_after && i == BATCH / 2) {
+                unsigned char mark = 0xff;
+                if (write(fd, &mark, 1) != 1) _exit(5);
+                for (;;) pause();
+            }
+            char p[64];
+            snprintf(p, sizeof p, "/crash/%06d.jpg", b * BATCH + i);
+            make_vec(v, 32, (uint64_t)(b * BATCH + i));
+            sl_item it = item_at(p, b * BATCH + i);
+            sl_embedding e = {"m", 32, v};
+            if (sl_library_put(lib, &it, &e, NULL) != SL_OK) _exit(6);
+        }
+        if (sl_library_batch_commit(lib) != SL_OK) _exit(7);
+        unsigned char done = (unsigned char)(b & 0x7f);
+        if (write(fd, &done, 1) != 1) _exit(8);
+    }
+}
+
+/* Everything committed is there, nothing else, no duplicates, the
+ * embeddings are the ones written, and SQLite's integrity check passes. */
+static void check_after_crash(const char *path, int64_t min_batches,
+                              int64_t max_batches) {
+    CHECK(sql_integrity_ok(path));
+    sl_library *lib = NULL;
+    REQUIRE(sl_library_open(path, SL_LIBRARY_VERIFY, &lib) == SL_OK);
+    int64_t count = -1;
+    CHECK(sl_library_count(lib, &count) == SL_OK);
+    CHECK_MSG(count % BATCH == 0 && count >= min_batches * BATCH &&
+                  count <= max_batches * BATCH,
+              "count %lld, batches %lld..%lld", (long long)count,
+              (long long)min_batches, (long long)max_batches);
+    int64_t *ids = NULL;
+    float *vecs = NULL;
+    size_t n = 0;
+    uint32_t dim = 0;
+    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK);
+    CHECK(n == (size_t)count && dim == 32);
+    int ok = 1;
+    for (size_t r = 0; r < n; r++) {
+        sl_item it;
+        if (sl_library_get_item(lib, ids[r], &it) != SL_OK) {
+            ok = 0;
+            break;
+        }
+        int k = -1;
+        if (sscanf(it.path, "/crash/%d.jpg", &k) != 1 || k < 0 ||
+            k >= count || it.size != k)
+            ok = 0;
+        float v[32];
+        make_vec(v, 32, (uint64_t)(k < 0 ? 0 : k));
+        if (memcmp(v, vecs + r * 32, sizeof v) != 0) ok = 0;
+    }
+    CHECK(ok);
+    free(ids);
+    sl_free_aligned(vecs);
+    sl_library_close(lib);
+    CHECK(sql_int(path, "SELECT count(DISTINCT path) FROM items") == count);
+}
+
+static pid_t spawn_child(const char *path, int stop_after, int *rfd) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        crash_child(path, fds[1], stop_after);
+        _exit(0);
+    }
+    close(fds[1]);
+    *rfd = fds[0];
+    return pid;
+}
+
+static void kill_child(pid_t pid, int fd) {
+    CHECK(kill(pid, SIGKILL) == 0);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    close(fd);
+}
+
+static void test_crash(void) {
+    /* deterministic: killed inside batch 6 after batch 5 was committed */
+    const char *path = tmp("crash.db");
+    remove_db(path);
+    int fd = -1;
+    pid_t pid = spawn_child(path, 5, &fd);
+    int committed = 0, inside = 0;
+    unsigned char b;
+    while (read(fd, &b, 1) == 1) {
+        if (b == 0xff) {
+            inside = 1;
+            break;
+        }
+        committed++;
+    }
+    CHECK(committed == 5 && inside);
+    kill_child(pid, fd);
+    check_after_crash(path, 5, 5);
+
+    /* resume: a rerun skips the committed items and adds the rest */
+    sl_library *lib = NULL;
+    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
+    int64_t gen = 0, removed = -1;
+    CHECK(sl_library_begin_scan(lib, &gen) == SL_OK);
+    int skipped = 0, added = 0;
+    float v[32];
+    CHECK(sl_library_batch_begin(lib) == SL_OK);
+    for (int k = 0; k < 80; k++) {
+        char p[64];
+        snprintf(p, sizeof p, "/crash/%06d.jpg", k);
+        sl_item_info info;
+        CHECK(sl_library_lookup(lib, p, &info) == SL_OK);
+        if (info.known && info.size == k && info.has_embedding) {
+            CHECK(sl_library_touch(lib, info.id) == SL_OK);
+            skipped++;
+        } else {
+            make_vec(v, 32, (uint64_t)k);
+            sl_item it = item_at(p, k);
+            sl_embedding e = {"m", 32, v};
+            CHECK(sl_library_put(lib, &it, &e, NULL) == SL_OK);
+            added++;
+        }
+    }
+    CHECK(sl_library_batch_commit(lib) == SL_OK);
+    const char *roots[] = {"/crash"};
+    CHECK(sl_library_end_scan(lib, gen, roots, 1, &removed) == SL_OK);
+    CHECK(skipped == 50 && added == 30 && removed == 0);
+    sl_library_close(lib);
+    check_after_crash(path, 8, 8);
+
+    /* random kill points: the child runs free, the parent kills it after a
+     * random number of committed batches plus a random delay */
+    uint64_t seed = 99;
+    for (int round = 0; round < 4; round++) {
+        remove_db(path);
+        pid = spawn_child(path, -1, &fd);
+        int want = 1 + (int)(sl_test_rand(&seed) % 8);
+        committed = 0;
+        while (committed < want && read(fd, &b, 1) == 1) committed++;
+        usleep((useconds_t)(sl_test_rand(&seed) % 20000));
+        kill_child(pid, fd);
+        /* batches committed after the last one we read may also be there */
+        check_after_crash(path, committed, 1000000);
+    }
+}
+
+/* Open cost with and without quick_check on a mid-sized library. */
+static void measure_open(void) {
+    const char *path = tmp("measure.db");
+    sl_library *lib = make_library(path, 5000, 256);
+    sl_library_close(lib);
+    double t0 = sl_now();
+    int ok = sl_library_open(path, 0, &lib) == SL_OK;
+    double t1 = sl_now();
+    sl_library_close(lib);
+    double t2 = sl_now();
+    ok &= sl_library_open(path, SL_LIBRARY_VERIFY, &lib) == SL_OK;
+    double t3 = sl_now();
+    sl_library_close(lib);
+    CHECK(ok);
+    size_t size = 0;
+    free(sl_test_read(path, &size));
+    printf("open of a %.1f MB library (5000 items, dim 256): %.2f ms, "
+           "with quick_check %.2f ms\n", size / 1e6, (t1 - t0) * 1e3,
+           (t3 - t2) * 1e3);
+}
+
+int main(void) {
+    test_create_reopen();
+    test_foreign_files();
+    test_truncated();
+    test_bad_blobs();
+    test_models();
+    test_scan();
+    test_roundtrip();
+    test_strings();
+    test_snapshots();
+    test_two_handles();
+    test_crash();
+    measure_open();
+    return sl_test_summary();
+}
