@@ -34,26 +34,13 @@ size_t sl_flat_search(const float *x, size_t n, size_t dim, const float *q, size
     if (k == 0 || n == 0) return 0;
     k = SL_MIN(k, n);
     size_t n_tasks = (n + FLAT_BLOCK - 1) / FLAT_BLOCK;
-    int threads = n_tasks > 1 ? sl_pool_threads(pool) : 1;
-    sl_topk *per = calloc((size_t)threads, sizeof *per);
-    sl_hit *store = sl_malloc_array((size_t)threads * k, sizeof *store);
-    if (!per || !store) {
-        free(per);
-        free(store);
-        if (status) *status = sl_fail(SL_ERR_NOMEM, "search: out of memory for %zu results", k);
+    sl_topk_set set;
+    sl_status st = sl_topk_set_init(&set, n_tasks > 1 ? sl_pool_threads(pool) : 1, k);
+    if (st) {
+        if (status) *status = st;
         return 0;
     }
-    for (int t = 0; t < threads; t++) sl_topk_init(&per[t], store + (size_t)t * k, k);
-    flat_job job = {x, q, n, dim, k, per};
-    if (threads > 1) sl_pool_run(pool, n_tasks, flat_task, &job);
-    else
-        for (size_t t = 0; t < n_tasks; t++) flat_task(&job, t, 0);
-    sl_topk merged;
-    sl_topk_init(&merged, out, k);
-    for (int t = 0; t < threads; t++)
-        for (size_t i = 0; i < per[t].n; i++) sl_topk_push(&merged, per[t].heap[i]);
-    size_t got = sl_topk_finish(&merged);
-    free(per);
-    free(store);
-    return got;
+    flat_job job = {x, q, n, dim, k, set.lists};
+    sl_pool_run(set.n_threads > 1 ? pool : NULL, n_tasks, flat_task, &job);
+    return sl_topk_set_merge(&set, out);
 }

@@ -48,6 +48,22 @@ void sl_topk_push(sl_topk *t, sl_hit h);
 /* Sorts the kept hits best first (in place) and returns their count. */
 size_t sl_topk_finish(sl_topk *t);
 
+/* One top-k list per thread of a parallel scan; merging them under the
+ * total order of sl_hit_before gives the same hits whatever rows each
+ * thread saw. */
+typedef struct sl_topk_set {
+    sl_topk *lists; /* (n_threads) */
+    sl_hit *store;  /* (n_threads, k) */
+    int n_threads;
+    size_t k;
+} sl_topk_set;
+
+/* Errors: SL_ERR_NOMEM (nothing to free then). */
+sl_status sl_topk_set_init(sl_topk_set *set, int n_threads, size_t k);
+/* Writes the k best hits of all lists to out (k entries), best first,
+ * returns their count, and frees the set. */
+size_t sl_topk_set_merge(sl_topk_set *set, sl_hit *out);
+
 /* Exact search: the k best rows of x for q (scores as sl_dot_rows), best
  * first, into out (k entries); returns how many (min(k, n)). Splits rows
  * over the pool when n is large; pool may be NULL. Scratch-free: uses a

@@ -48,3 +48,31 @@ size_t sl_topk_finish(sl_topk *t) {
     qsort(t->heap, t->n, sizeof *t->heap, cmp_hits);
     return t->n;
 }
+
+sl_status sl_topk_set_init(sl_topk_set *set, int n_threads, size_t k) {
+    set->lists = calloc((size_t)n_threads, sizeof *set->lists);
+    set->store = sl_malloc_array((size_t)n_threads * (k ? k : 1), sizeof *set->store);
+    if (!set->lists || !set->store) {
+        free(set->lists);
+        free(set->store);
+        set->lists = NULL;
+        set->store = NULL;
+        return sl_fail(SL_ERR_NOMEM, "search: out of memory for %zu results", k);
+    }
+    set->n_threads = n_threads;
+    set->k = k;
+    for (int t = 0; t < n_threads; t++) sl_topk_init(&set->lists[t], set->store + (size_t)t * k, k);
+    return SL_OK;
+}
+
+size_t sl_topk_set_merge(sl_topk_set *set, sl_hit *out) {
+    sl_topk merged;
+    sl_topk_init(&merged, out, set->k);
+    for (int t = 0; t < set->n_threads; t++)
+        for (size_t i = 0; i < set->lists[t].n; i++) sl_topk_push(&merged, set->lists[t].heap[i]);
+    free(set->lists);
+    free(set->store);
+    set->lists = NULL;
+    set->store = NULL;
+    return sl_topk_finish(&merged);
+}
