@@ -20,6 +20,11 @@ if [ -x "$build/bench/bench_qconv" ]; then
   echo "== searchlite: convolution layers of MobileNetV2 =="
   "$build/bench/bench_qconv" --summary || true
 fi
+if [ -x "$build/bench/bench_query" ]; then
+  "$here/fetch-assets.sh" wordvecs >/dev/null 2>&1 || true
+  echo "== searchlite: query latency, lite encoder + exact sparse search =="
+  "$build/bench/bench_query" "$assets" --threads 1 || true
+fi
 if [ -x "$shared/tools/ort_anchor.sh" ] && [ "${SKIP_ANCHORS:-0}" != 1 ]; then
   "$here/install-deps.sh" bench >/dev/null
   for t in 1 2; do
