@@ -8,6 +8,7 @@
  * Prints one line per configuration:
  *   threads=T decode_ms=.. resize_ms=.. model_ms=.. total_ms=.. (medians of N runs)
  */
+#include "bench_util.h"
 #include "searchlite.h"
 
 #include <stdio.h>
@@ -19,16 +20,6 @@ static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static int run_config(const char *model_path, const char *image_path, int threads,
@@ -79,8 +70,8 @@ static int run_config(const char *model_path, const char *image_path, int thread
         }
     }
     printf("threads=%d kernels=%s decode_ms=%.3f resize_ms=%.3f model_ms=%.3f total_ms=%.3f runs=%d\n",
-           threads, reference ? "reference" : "fast", median(td, runs), median(tr, runs),
-           median(tm, runs), median(tt, runs), runs);
+           threads, reference ? "reference" : "fast", sl_bench_median(td, runs), sl_bench_median(tr, runs),
+           sl_bench_median(tm, runs), sl_bench_median(tt, runs), runs);
     free(td);
     free(tr);
     free(tm);

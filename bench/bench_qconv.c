@@ -15,6 +15,7 @@
  * only the level sl_cpu() picks (scripts/bench.sh); otherwise every level
  * up to it. Machines are shared and noisy; compare within a run. */
 #include "core/core.h"
+#include "bench_util.h"
 #include "mobilenet_v2_shapes.h"
 #include "nn/qconv.h"
 #include "nn/quant.h"
@@ -41,16 +42,6 @@ typedef struct layer {
     double macs;
     int owns_in;
 } layer;
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* prev: the layer before, whose output becomes this layer's input when the
  * sizes match (the residual adds and the pooling are not convolutions), so
@@ -181,7 +172,7 @@ int main(int argc, char **argv) {
                 for (int i = 0; i < n; i++) {
                     const sl_qconv_desc *d = &L[i].d;
                     memcpy(tmp, t_layer + (size_t)i * runs, sizeof(double) * (size_t)runs);
-                    double ms = median(tmp, runs) * 1e3;
+                    double ms = sl_bench_median(tmp, runs) * 1e3;
                     char desc[64];
                     snprintf(desc, sizeof desc, "%s%dx%d/%d %dx%dx%d>%d",
                              d->depthwise ? "dw" : "conv", d->k_h, d->k_w, d->stride_h, d->in_h,
@@ -194,7 +185,7 @@ int main(int argc, char **argv) {
             double conv_ms = 0, dw_ms = 0, conv_macs = 0, dw_macs = 0;
             for (int i = 0; i < n; i++) {
                 memcpy(tmp, t_layer + (size_t)i * runs, sizeof(double) * (size_t)runs);
-                double ms = median(tmp, runs) * 1e3;
+                double ms = sl_bench_median(tmp, runs) * 1e3;
                 if (L[i].d.depthwise) {
                     dw_ms += ms;
                     dw_macs += L[i].macs;
@@ -203,7 +194,7 @@ int main(int argc, char **argv) {
                     conv_macs += L[i].macs;
                 }
             }
-            double tot = median(t_total, runs) * 1e3, best = t_total[0] * 1e3; /* sorted */
+            double tot = sl_bench_median(t_total, runs) * 1e3, best = t_total[0] * 1e3; /* sorted */
             printf("level=%s threads=%d total_ms=%.3f gmacs=%.1f conv_ms=%.3f (%.1f GMAC/s) "
                    "dw_ms=%.3f (%.1f GMAC/s) min_ms=%.3f\n",
                    sl_cpu_name((sl_cpu_level)level), nt, tot, total_macs / (tot * 1e-3) / 1e9,

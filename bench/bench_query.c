@@ -7,6 +7,7 @@
  */
 #include "index/sparse.h"
 #include "model/lite.h"
+#include "bench_util.h"
 #include "searchlite.h"
 
 #include <dirent.h>
@@ -24,16 +25,6 @@ static const char *queries[] = {
     "a bathroom with a toilet and a sink", "a teddy bear on a couch", "an elephant in the grass",
     "a clock tower in a city", "a kitchen with a refrigerator",
 };
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void run(const char *what, const sl_lite_labels *lab, const sl_wordvec *wv, const sl_sparse_rows *rows,
                 sl_pool *pool) {
@@ -58,7 +49,7 @@ static void run(const char *what, const sl_lite_labels *lab, const sl_wordvec *w
         }
     }
     printf("%s: items=%zu threads=%d text_ms=%.3f search_ms=%.3f (medians of %d queries)\n", what, rows->n,
-           sl_pool_threads(pool), median(t_text, RUNS), median(t_search, RUNS), RUNS);
+           sl_pool_threads(pool), sl_bench_median(t_text, RUNS), sl_bench_median(t_search, RUNS), RUNS);
     free(scratch);
 }
 
