@@ -33,12 +33,15 @@ static void push(syn_list *l, const char *s, size_t len) {
     l->len[l->n++] = len;
 }
 
+static char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+
+/* Whether the list already holds `w` (lower-case), ignoring ASCII case. */
 static int has_ci(const syn_list *l, const char *w) {
     size_t n = strlen(w);
     for (size_t i = 0; i < l->n; i++) {
         if (l->len[i] != n) continue;
         size_t j = 0;
-        while (j < n && (char)((l->text[i][j] >= 'A' && l->text[i][j] <= 'Z') ? l->text[i][j] + 32 : l->text[i][j]) == w[j]) j++;
+        while (j < n && ascii_lower(l->text[i][j]) == w[j]) j++;
         if (j == n) return 1;
     }
     return 0;
