@@ -4,6 +4,7 @@
  * embeddings of five queries, image embeddings and scores of the samples. */
 #include "model/lite.h"
 #include "model/lite_file.h"
+#include "model/lite_model.h"
 #include "testlib.h"
 
 #include <math.h>
@@ -230,6 +231,52 @@ int main(void) {
     printf("int8 word vectors: golden top-5 order kept: %s, worst value change %.5f\n", same_top ? "yes" : "no",
            worst);
     CHECK_MSG(worst < 5e-3, "int8 word vectors move a golden value by %.5f", worst);
+    /* Loading the file gives the same text embeddings, bit for bit, as
+     * the dequantized vectors in memory. */
+    t0 = sl_now();
+    sl_lite_model *lm;
+    REQUIRE(sl_lite_model_open(path, &lm) == SL_OK);
+    printf("model open: %.1f ms\n", (sl_now() - t0) * 1e3);
+    float *mscratch = malloc(sl_lite_model_text_scratch(lm) * sizeof *mscratch), q2[SL_LITE_CLASSES];
+    int identical = 1;
+    for (size_t i = 0; i < SL_ARRAY_LEN(queries); i++) {
+        REQUIRE(sl_lite_embed_text(&lab, wq, queries[i].text, strlen(queries[i].text), scratch, q) == SL_OK);
+        REQUIRE(sl_lite_model_embed_text(lm, queries[i].text, strlen(queries[i].text), mscratch, q2) == SL_OK);
+        identical &= !memcmp(q, q2, sizeof q);
+    }
+    CHECK(identical);
+    CHECK(sl_lite_model_embed_text(lm, "the of and", 10, mscratch, q2) == SL_ERR_NOT_FOUND);
+    const uint8_t *tb;
+    size_t ts_;
+    sl_lite_model_tflite(lm, &tb, &ts_);
+    CHECK(ts_ == tfl_size && !memcmp(tb, tfl, tfl_size));
+    free(mscratch);
+    sl_lite_model_free(lm);
+    /* Damaged files are refused with a clear status. */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/bad.gguf", sl_test_tmpdir());
+    const size_t cuts[] = {0, 10, 1000, file_size / 2, file_size - 1};
+    for (size_t c = 0; c < SL_ARRAY_LEN(cuts); c++) {
+        FILE *f = fopen(bad, "wb");
+        fwrite(file, 1, cuts[c], f);
+        fclose(f);
+        sl_lite_model *b = NULL;
+        CHECK_MSG(sl_lite_model_open(bad, &b) == SL_ERR_CORRUPT && !b, "cut at %zu", cuts[c]);
+    }
+    /* another architecture */
+    uint8_t *other = malloc(file_size);
+    memcpy(other, file, file_size);
+    uint8_t *at = memmem(other, 4096, SL_LITE_ARCH, strlen(SL_LITE_ARCH));
+    REQUIRE(at != NULL);
+    at[0] = 'X';
+    FILE *f = fopen(bad, "wb");
+    fwrite(other, 1, file_size, f);
+    fclose(f);
+    sl_lite_model *b = NULL;
+    CHECK(sl_lite_model_open(bad, &b) == SL_ERR_CORRUPT && strstr(sl_last_error(), "architecture"));
+    free(other);
+    CHECK(sl_lite_model_open("/nonexistent.gguf", &b) == SL_ERR_IO);
+
     sl_wordvec_free(wq);
     free(deq);
     free(words);

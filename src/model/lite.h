@@ -66,6 +66,13 @@ size_t sl_lite_text_scratch(const sl_lite_labels *l);
 sl_status sl_lite_embed_text(const sl_lite_labels *l, const sl_wordvec *wv, const char *text,
                              size_t len, float *scratch, float out[SL_LITE_CLASSES]);
 
+/* The building blocks of sl_lite_embed_text, shared with the model-file
+ * path (lite_model.c): adds weight * softmax(hub-corrected similarities of
+ * the word vector v) to out; then normalizes out. */
+void sl_lite_mix_word(const sl_lite_labels *l, const float *v, float weight, float *scratch,
+                      float out[SL_LITE_CLASSES]);
+void sl_lite_normalize(float out[SL_LITE_CLASSES]);
+
 /* The image embedding from the raw uint8 outputs of the 1,001-class model
  * (raw[0] = background, ignored): out (SL_LITE_CLASSES) L2-normalized; an
  * all-zero output gives a zero vector. */

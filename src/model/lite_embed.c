@@ -15,6 +15,28 @@ static void l2_normalize(float *v, size_t n) {
     for (size_t i = 0; i < n; i++) v[i] *= inv;
 }
 
+void sl_lite_mix_word(const sl_lite_labels *l, const float *v, float weight, float *scratch,
+                      float out[SL_LITE_CLASSES]) {
+    float *syn_scores = scratch, *z = scratch + l->n_synonyms;
+    sl_lite_word_class_sims(l, v, syn_scores, z);
+    /* The word's distribution over classes: softmax of its hub-corrected
+     * similarities, computed stably. */
+    float zmax = -INFINITY;
+    for (size_t k = 0; k < SL_LITE_CLASSES; k++) {
+        z[k] = SL_LITE_SHARPNESS * (z[k] - SL_LITE_HUB_FACTOR * l->hub[k]);
+        if (z[k] > zmax) zmax = z[k];
+    }
+    double sum = 0;
+    for (size_t k = 0; k < SL_LITE_CLASSES; k++) {
+        z[k] = expf(z[k] - zmax);
+        sum += z[k];
+    }
+    const float scale = (float)(weight / sum);
+    for (size_t k = 0; k < SL_LITE_CLASSES; k++) out[k] += scale * z[k];
+}
+
+void sl_lite_normalize(float out[SL_LITE_CLASSES]) { l2_normalize(out, SL_LITE_CLASSES); }
+
 sl_status sl_lite_embed_text(const sl_lite_labels *l, const sl_wordvec *wv, const char *text,
                              size_t len, float *scratch, float out[SL_LITE_CLASSES]) {
     memset(out, 0, SL_LITE_CLASSES * sizeof *out);
@@ -25,25 +47,9 @@ sl_status sl_lite_embed_text(const sl_lite_labels *l, const sl_wordvec *wv, cons
         return sl_fail(SL_ERR_LIMIT, "query has %zu content words (at most %d)", n, SL_LITE_MAX_QUERY_WORDS);
     if (st) return st;
     if (n == 0) return sl_fail(SL_ERR_NOT_FOUND, "no known content word in the query");
-    float *syn_scores = scratch, *z = scratch + l->n_synonyms;
-    for (size_t w = 0; w < n; w++) {
-        sl_lite_word_class_sims(l, sl_wordvec_vector(wv, words[w].index), syn_scores, z);
-        /* The word's distribution over classes: softmax of its
-         * hub-corrected similarities, computed stably. */
-        float zmax = -INFINITY;
-        for (size_t k = 0; k < SL_LITE_CLASSES; k++) {
-            z[k] = SL_LITE_SHARPNESS * (z[k] - SL_LITE_HUB_FACTOR * l->hub[k]);
-            if (z[k] > zmax) zmax = z[k];
-        }
-        double sum = 0;
-        for (size_t k = 0; k < SL_LITE_CLASSES; k++) {
-            z[k] = expf(z[k] - zmax);
-            sum += z[k];
-        }
-        const float scale = (float)(words[w].weight / sum);
-        for (size_t k = 0; k < SL_LITE_CLASSES; k++) out[k] += scale * z[k];
-    }
-    l2_normalize(out, SL_LITE_CLASSES);
+    for (size_t w = 0; w < n; w++)
+        sl_lite_mix_word(l, sl_wordvec_vector(wv, words[w].index), words[w].weight, scratch, out);
+    sl_lite_normalize(out);
     return SL_OK;
 }
 

@@ -1,0 +1,32 @@
+/* The lite model loaded from its GGUF file (docs/MODEL.md): a read-only
+ * map of the file, validated once; text and image embeddings read the
+ * synonym matrix and the int8 word vectors in place, so opening costs the
+ * vocabulary hash only. Safe to share between threads after opening (the
+ * image model is opened separately per thread with sl_lite_model_tflite). */
+#ifndef SL_MODEL_LITE_MODEL_H
+#define SL_MODEL_LITE_MODEL_H
+
+#include "lite.h"
+
+typedef struct sl_lite_model sl_lite_model;
+
+/* Errors: SL_ERR_IO, SL_ERR_CORRUPT (not a lite model, inconsistent sizes
+ * or values, with a message naming the key or tensor), SL_ERR_UNSUPPORTED
+ * (a newer file version), SL_ERR_NOMEM. */
+sl_status sl_lite_model_open(const char *path, sl_lite_model **out);
+void sl_lite_model_free(sl_lite_model *m);
+
+/* Floats of scratch memory sl_lite_model_embed_text needs. */
+size_t sl_lite_model_text_scratch(const sl_lite_model *m);
+
+/* As sl_lite_embed_text, with the file's vocabulary (int8 vectors
+ * dequantized on the fly). */
+sl_status sl_lite_model_embed_text(const sl_lite_model *m, const char *text, size_t len, float *scratch,
+                                   float out[SL_LITE_CLASSES]);
+
+/* The TFLite image model bytes inside the file (borrowed). */
+void sl_lite_model_tflite(const sl_lite_model *m, const uint8_t **data, size_t *size);
+/* The class labels (borrowed, length-delimited). */
+const sl_lite_labels *sl_lite_model_labels(const sl_lite_model *m);
+
+#endif
