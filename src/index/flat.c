@@ -11,7 +11,7 @@
 
 typedef struct flat_job {
     const float *x, *q;
-    size_t n, dim, k;
+    size_t n, dim;
     sl_topk *per_thread;
 } flat_job;
 
@@ -40,7 +40,7 @@ size_t sl_flat_search(const float *x, size_t n, size_t dim, const float *q, size
         if (status) *status = st;
         return 0;
     }
-    flat_job job = {x, q, n, dim, k, set.lists};
+    flat_job job = {x, q, n, dim, set.lists};
     sl_pool_run(set.n_threads > 1 ? pool : NULL, n_tasks, flat_task, &job);
     return sl_topk_set_merge(&set, out);
 }

@@ -38,12 +38,6 @@ typedef struct sl_lite_labels {
     float hub[SL_LITE_CLASSES];
 } sl_lite_labels;
 
-/* The synonym lists of class k after DROP/ADD/HYPER (for tests and docs):
- * calls fn once per synonym, in order. `label_line` is the class's line of
- * imagenet_labels.txt. */
-typedef void (*sl_lite_synonym_fn)(void *ctx, const char *synonym, size_t len);
-void sl_lite_class_synonyms(size_t k, const char *label_line, sl_lite_synonym_fn fn, void *ctx);
-
 /* Builds the synonym vectors of the 1,000 classes from the label lines
  * (labels[0] = class 0, i.e. without "background") and the word vectors,
  * then the hubness table (pool: threads for the 20,000 x synonyms
@@ -66,12 +60,15 @@ size_t sl_lite_text_scratch(const sl_lite_labels *l);
 sl_status sl_lite_embed_text(const sl_lite_labels *l, const sl_wordvec *wv, const char *text,
                              size_t len, float *scratch, float out[SL_LITE_CLASSES]);
 
-/* The building blocks of sl_lite_embed_text, shared with the model-file
+/* The building block of sl_lite_embed_text, shared with the model-file
  * path (lite_model.c): adds weight * softmax(hub-corrected similarities of
- * the word vector v) to out; then normalizes out. */
+ * the word vector v) to out. */
 void sl_lite_mix_word(const sl_lite_labels *l, const float *v, float weight, float *scratch,
                       float out[SL_LITE_CLASSES]);
-void sl_lite_normalize(float out[SL_LITE_CLASSES]);
+
+/* Scales v (n floats) to unit L2 norm, summing in double; returns 0 and
+ * leaves v unchanged when it is all zeros. */
+int sl_lite_l2_normalize(float *v, size_t n);
 
 /* The image embedding from the raw uint8 outputs of the 1,001-class model
  * (raw[0] = background, ignored): out (SL_LITE_CLASSES) L2-normalized; an

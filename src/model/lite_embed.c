@@ -7,12 +7,13 @@
 
 size_t sl_lite_text_scratch(const sl_lite_labels *l) { return l->n_synonyms + SL_LITE_CLASSES; }
 
-static void l2_normalize(float *v, size_t n) {
+int sl_lite_l2_normalize(float *v, size_t n) {
     double s = 0;
     for (size_t i = 0; i < n; i++) s += (double)v[i] * v[i];
-    if (s <= 0) return;
+    if (s <= 0) return 0;
     float inv = (float)(1.0 / sqrt(s));
     for (size_t i = 0; i < n; i++) v[i] *= inv;
+    return 1;
 }
 
 void sl_lite_mix_word(const sl_lite_labels *l, const float *v, float weight, float *scratch,
@@ -35,8 +36,6 @@ void sl_lite_mix_word(const sl_lite_labels *l, const float *v, float weight, flo
     for (size_t k = 0; k < SL_LITE_CLASSES; k++) out[k] += scale * z[k];
 }
 
-void sl_lite_normalize(float out[SL_LITE_CLASSES]) { l2_normalize(out, SL_LITE_CLASSES); }
-
 sl_status sl_lite_embed_text(const sl_lite_labels *l, const sl_wordvec *wv, const char *text,
                              size_t len, float *scratch, float out[SL_LITE_CLASSES]) {
     memset(out, 0, SL_LITE_CLASSES * sizeof *out);
@@ -49,7 +48,7 @@ sl_status sl_lite_embed_text(const sl_lite_labels *l, const sl_wordvec *wv, cons
     if (n == 0) return sl_fail(SL_ERR_NOT_FOUND, "no known content word in the query");
     for (size_t w = 0; w < n; w++)
         sl_lite_mix_word(l, sl_wordvec_vector(wv, words[w].index), words[w].weight, scratch, out);
-    sl_lite_normalize(out);
+    sl_lite_l2_normalize(out, SL_LITE_CLASSES);
     return SL_OK;
 }
 
@@ -58,5 +57,5 @@ void sl_lite_embed_image(const uint8_t raw[SL_LITE_CLASSES + 1], float out[SL_LI
      * but this runs once per image next to a 4 ms network. */
     for (size_t k = 0; k < SL_LITE_CLASSES; k++)
         out[k] = raw[k + 1] ? (float)pow((double)raw[k + 1], SL_LITE_IMAGE_POWER) : 0.0f;
-    l2_normalize(out, SL_LITE_CLASSES);
+    sl_lite_l2_normalize(out, SL_LITE_CLASSES);
 }

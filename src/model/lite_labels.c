@@ -68,14 +68,6 @@ static void class_synonyms(size_t k, const char *line, syn_list *l) {
             push(l, sl_lite_hypers[h].word, strlen(sl_lite_hypers[h].word));
 }
 
-void sl_lite_class_synonyms(size_t k, const char *label_line, sl_lite_synonym_fn fn, void *ctx) {
-    syn_list *l = malloc(sizeof *l);
-    if (!l) return;
-    class_synonyms(k, label_line, l);
-    for (size_t i = 0; i < l->n; i++) fn(ctx, l->text[i], l->len[i]);
-    free(l);
-}
-
 /* Appends to idx the vocabulary indices of the letter runs of 2+ letters
  * of `s` (lower-cased); unknown runs are skipped and clear *all_known.
  * Returns the new count (at most cap). */
@@ -111,15 +103,6 @@ static void weighted_sum(const sl_wordvec *wv, const int32_t *idx, size_t n, flo
         const float *v = sl_wordvec_vector(wv, idx[j]);
         for (size_t d = 0; d < dim; d++) acc[d] += c * v[d];
     }
-}
-
-static int normalize(float *v, size_t dim) {
-    double s = 0;
-    for (size_t d = 0; d < dim; d++) s += (double)v[d] * v[d];
-    if (s <= 0) return 0;
-    float inv = (float)(1.0 / sqrt(s));
-    for (size_t d = 0; d < dim; d++) v[d] *= inv;
-    return 1;
 }
 
 void sl_lite_labels_free(sl_lite_labels *l) {
@@ -272,7 +255,7 @@ sl_status sl_lite_labels_build(const char *const *labels, const sl_wordvec *wv, 
             size_t n = phrase_words(wv, syn->text[i], syn->len[i], idx, 0, MAX_PHRASE_WORDS, &all_known);
             if (!n || !all_known) continue;
             weighted_sum(wv, idx, n, acc);
-            if (normalize(acc, dim)) st = append_synonym(out, &cap, acc, (uint32_t)k);
+            if (sl_lite_l2_normalize(acc, dim)) st = append_synonym(out, &cap, acc, (uint32_t)k);
         }
         if (st || out->n_synonyms > first) continue;
         /* Fallback: one phrase of every known word of every synonym; with
@@ -284,7 +267,7 @@ sl_status sl_lite_labels_build(const char *const *labels, const sl_wordvec *wv, 
             n = phrase_words(wv, syn->text[i], syn->len[i], idx, n, MAX_PHRASE_WORDS, &all_known);
         }
         weighted_sum(wv, idx, n, acc);
-        if (n && normalize(acc, dim)) st = append_synonym(out, &cap, acc, (uint32_t)k);
+        if (n && sl_lite_l2_normalize(acc, dim)) st = append_synonym(out, &cap, acc, (uint32_t)k);
         else out->n_empty++;
     }
     if (!st) {

@@ -181,7 +181,7 @@ sl_status sl_lite_model_embed_text(const sl_lite_model *m, const char *text, siz
         sl_lite_mix_word(&m->labels, v, m->weights[i], scratch, out);
     }
     if (!n) return sl_fail(SL_ERR_NOT_FOUND, "no known content word in the query");
-    sl_lite_normalize(out);
+    sl_lite_l2_normalize(out, SL_LITE_CLASSES);
     return SL_OK;
 }
 
