@@ -93,6 +93,25 @@ sl_status sl_gguf_get_str_array_count(const sl_gguf *g, const char *key,
 sl_status sl_gguf_get_str_array_at(const sl_gguf *g, const char *key,
                                    uint64_t i, sl_gguf_str *out);
 
+/* A string array resolved once, for many reads without looking the key up
+ * again (a vocabulary of 341,479 words). Valid while the file is open. */
+typedef struct sl_gguf_str_array {
+    const uint8_t *const *items; /* start of each element: u64 length, bytes */
+    uint64_t count;
+} sl_gguf_str_array;
+
+sl_status sl_gguf_get_str_array(const sl_gguf *g, const char *key, sl_gguf_str_array *out);
+
+/* Element i < a->count (validated at open time; little-endian host). */
+static inline sl_gguf_str sl_gguf_str_array_at(const sl_gguf_str_array *a, uint64_t i) {
+    sl_gguf_str s;
+    uint64_t len;
+    __builtin_memcpy(&len, a->items[i], 8);
+    s.len = len;
+    s.data = (const char *)a->items[i] + 8;
+    return s;
+}
+
 /* The name of the i-th key (for listing). */
 sl_gguf_str sl_gguf_key_at(const sl_gguf *g, size_t i);
 sl_gguf_type sl_gguf_kv_type_at(const sl_gguf *g, size_t i);

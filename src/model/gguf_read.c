@@ -358,18 +358,12 @@ sl_status sl_gguf_get_bool(const sl_gguf *g, const char *key, int *out) {
     return SL_OK;
 }
 
-static void str_at(const uint8_t *p, sl_gguf_str *s) {
-    uint64_t len;
-    memcpy(&len, p, 8); /* validated at open time; the format is little-endian */
-    s->len = len;
-    s->data = (const char *)p + 8;
-}
-
 sl_status sl_gguf_get_str(const sl_gguf *g, const char *key, sl_gguf_str *out) {
     const kv_entry *e = NULL;
     sl_status st = get_typed(g, key, SL_GGUF_STRING, &e);
     if (st) return st;
-    str_at(e->value, out);
+    sl_gguf_str_array one = {&e->value, 1};
+    *out = sl_gguf_str_array_at(&one, 0);
     return SL_OK;
 }
 
@@ -395,6 +389,15 @@ static sl_status get_str_array(const sl_gguf *g, const char *key, const kv_entry
     return SL_OK;
 }
 
+sl_status sl_gguf_get_str_array(const sl_gguf *g, const char *key, sl_gguf_str_array *out) {
+    const kv_entry *e = NULL;
+    sl_status st = get_str_array(g, key, &e);
+    if (st) return st;
+    out->items = e->strings;
+    out->count = e->count;
+    return SL_OK;
+}
+
 sl_status sl_gguf_get_str_array_count(const sl_gguf *g, const char *key, uint64_t *count) {
     const kv_entry *e = NULL;
     sl_status st = get_str_array(g, key, &e);
@@ -408,6 +411,7 @@ sl_status sl_gguf_get_str_array_at(const sl_gguf *g, const char *key, uint64_t i
     sl_status st = get_str_array(g, key, &e);
     if (st) return st;
     if (i >= e->count) return sl_fail(SL_ERR_ARG, "gguf: index %llu out of range for '%s'", (unsigned long long)i, key);
-    str_at(e->strings[i], out);
+    sl_gguf_str_array a = {e->strings, e->count};
+    *out = sl_gguf_str_array_at(&a, i);
     return SL_OK;
 }

@@ -13,6 +13,7 @@ struct sl_lite_model {
     const int8_t *vq;      /* (n_words, dim) */
     const float *scales, *weights;
     size_t n_words, dim;
+    sl_gguf_str_array words;
     uint32_t *hash; /* open addressing: word index + 1, 0 = empty */
     size_t hash_mask;
     const uint8_t *tflite;
@@ -42,13 +43,10 @@ static sl_status build_hash(sl_lite_model *m) {
     if (!m->hash) return sl_fail(SL_ERR_NOMEM, "lite model: out of memory for the vocabulary");
     m->hash_mask = slots - 1;
     for (size_t i = 0; i < m->n_words; i++) {
-        sl_gguf_str w;
-        sl_status st = sl_gguf_get_str_array_at(m->g, "searchlite.vocab.words", i, &w);
-        if (st) return st;
+        sl_gguf_str w = sl_gguf_str_array_at(&m->words, i);
         size_t p = (size_t)fnv1a(w.data, (size_t)w.len) & m->hash_mask;
         while (m->hash[p]) {
-            sl_gguf_str o;
-            sl_gguf_get_str_array_at(m->g, "searchlite.vocab.words", m->hash[p] - 1, &o);
+            sl_gguf_str o = sl_gguf_str_array_at(&m->words, m->hash[p] - 1);
             if (o.len == w.len && !memcmp(o.data, w.data, (size_t)w.len))
                 return sl_fail(SL_ERR_CORRUPT, "lite model: word %zu appears twice in the vocabulary", i);
             p = (p + 1) & m->hash_mask;
@@ -61,8 +59,7 @@ static sl_status build_hash(sl_lite_model *m) {
 static int32_t find_word(const sl_lite_model *m, const char *s, size_t n) {
     size_t p = (size_t)fnv1a(s, n) & m->hash_mask;
     while (m->hash[p]) {
-        sl_gguf_str o;
-        sl_gguf_get_str_array_at(m->g, "searchlite.vocab.words", m->hash[p] - 1, &o);
+        sl_gguf_str o = sl_gguf_str_array_at(&m->words, m->hash[p] - 1);
         if (o.len == n && !memcmp(o.data, s, n)) return (int32_t)(m->hash[p] - 1);
         p = (p + 1) & m->hash_mask;
     }
@@ -82,8 +79,8 @@ static sl_status validate(sl_lite_model *m) {
                        SL_LITE_FILE_VERSION);
     if ((st = sl_gguf_get_u32(m->g, "searchlite.embedding_dim", &emb))) return st;
     if (emb != SL_LITE_CLASSES) return sl_fail(SL_ERR_CORRUPT, "lite model: embedding_dim %u (expected 1000)", emb);
-    uint64_t n_words = 0;
-    if ((st = sl_gguf_get_str_array_count(m->g, "searchlite.vocab.words", &n_words))) return st;
+    if ((st = sl_gguf_get_str_array(m->g, "searchlite.vocab.words", &m->words))) return st;
+    const uint64_t n_words = m->words.count;
     const sl_gguf_tensor *tf = tensor(m, "image.tflite", SL_TENSOR_I8, 1, &st);
     const sl_gguf_tensor *sy = tf ? tensor(m, "lite.synonyms", SL_TENSOR_F32, 2, &st) : NULL;
     const sl_gguf_tensor *sc = sy ? tensor(m, "lite.synonym_class", SL_TENSOR_I32, 1, &st) : NULL;
