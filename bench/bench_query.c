@@ -109,7 +109,6 @@ int main(int argc, char **argv) {
 
     /* 100,000 synthetic sparse embeddings. */
     size_t big = 100000;
-    float *row = calloc(SL_LITE_CLASSES, sizeof *row);
     uint32_t *first = malloc((big + 1) * sizeof *first);
     uint16_t *col = malloc(big * 30 * sizeof *col);
     float *val = malloc(big * 30 * sizeof *val);
@@ -128,7 +127,6 @@ int main(int argc, char **argv) {
     sl_sparse_rows synth = {big, SL_LITE_CLASSES, first, col, val};
     run("synthetic", &lab, wv, &synth, pool);
 
-    free(row);
     free(first);
     free(col);
     free(val);
