@@ -1,13 +1,13 @@
 /* Shared between the library's open/schema code and its operations. */
-#ifndef SL_LIBRARY_INTERNAL_H
-#define SL_LIBRARY_INTERNAL_H
+#ifndef SL_CATALOG_INTERNAL_H
+#define SL_CATALOG_INTERNAL_H
 
-#include "library/library.h"
+#include "catalog/catalog.h"
 
 #include <sqlite3.h>
 
 /* Every statement the library runs, prepared once at open. */
-typedef enum sl_lib_stmt {
+typedef enum sl_cat_stmt {
     SL_Q_BEGIN,
     SL_Q_BEGIN_READ,
     SL_Q_COMMIT,
@@ -34,9 +34,9 @@ typedef enum sl_lib_stmt {
     SL_Q_SNAP_PUT,
     SL_Q_SNAP_GET,
     SL_Q_COUNT_
-} sl_lib_stmt;
+} sl_cat_stmt;
 
-struct sl_library {
+struct sl_catalog {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *stmt[SL_Q_COUNT_];
@@ -50,10 +50,10 @@ struct sl_library {
 };
 
 /* Turns the connection's last error into an sl_fail with the path. */
-sl_status sl_lib_fail(sl_library *lib, int rc);
+sl_status sl_cat_fail(sl_catalog *lib, int rc);
 /* Steps a statement that returns no rows and resets it. */
-sl_status sl_lib_exec(sl_library *lib, sl_lib_stmt q);
+sl_status sl_cat_exec(sl_catalog *lib, sl_cat_stmt q);
 /* Resets and clears the bindings of a statement after use. */
-void sl_lib_done(sl_library *lib, sl_lib_stmt q);
+void sl_cat_done(sl_catalog *lib, sl_cat_stmt q);
 
-#endif /* SL_LIBRARY_INTERNAL_H */
+#endif /* SL_CATALOG_INTERNAL_H */

@@ -1,4 +1,4 @@
-/* The library catalog: one SQLite file holding the items (image files), their
+/* The catalog: the SQLite file behind a searchlite library, holding the items (image files), their
  * embeddings, the identity of the model that made them and the latest ANN
  * snapshot. It is the source of truth; indexes are rebuilt from it. Internal
  * API (the public one wraps it). Schema, versioning and durability are
@@ -13,8 +13,8 @@
  * SL_ERR_CORRUPT (malformed or not a database), SL_ERR_NOMEM, SL_ERR_ARG
  * (a constraint such as invalid metadata JSON) or SL_ERR_IO (anything else,
  * including a lock held longer than the busy timeout). */
-#ifndef SL_LIBRARY_H
-#define SL_LIBRARY_H
+#ifndef SL_CATALOG_H
+#define SL_CATALOG_H
 
 #include "core/core.h"
 
@@ -22,27 +22,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct sl_library sl_library;
+typedef struct sl_catalog sl_catalog;
 
-/* Flags for sl_library_open. */
+/* Flags for sl_catalog_open. */
 enum {
     /* Create the file when missing, or initialize it when it is zero bytes
      * (or an empty SQLite database without tables, e.g. left by a crash
      * during creation). Without it those cases are refused. */
-    SL_LIBRARY_CREATE = 1u << 0,
+    SL_CATALOG_CREATE = 1u << 0,
     /* Also run PRAGMA quick_check on open (reads every page: see
      * docs/LIBRARY.md for its cost). */
-    SL_LIBRARY_VERIFY = 1u << 1
+    SL_CATALOG_VERIFY = 1u << 1
 };
 
-#define SL_LIBRARY_SCHEMA_VERSION 1
+#define SL_CATALOG_SCHEMA_VERSION 1
 /* PRAGMA application_id of a searchlite library: "SLIB". */
-#define SL_LIBRARY_APPLICATION_ID 0x534C4942
+#define SL_CATALOG_APPLICATION_ID 0x534C4942
 /* Longest content hash stored (bytes), longest model id (bytes), largest
  * embedding dimension accepted. */
-#define SL_LIBRARY_HASH_MAX 64
-#define SL_LIBRARY_MODEL_ID_MAX 256
-#define SL_LIBRARY_DIM_MAX 65536
+#define SL_CATALOG_HASH_MAX 64
+#define SL_CATALOG_MODEL_ID_MAX 256
+#define SL_CATALOG_DIM_MAX 65536
 
 /* One catalogued file. On put every pointer is borrowed for the call. */
 typedef struct sl_item {
@@ -51,7 +51,7 @@ typedef struct sl_item {
     int64_t size;         /* file size in bytes */
     int64_t mtime_ns;     /* modification time, ns since the epoch */
     const uint8_t *hash;  /* content hash bytes (NULL when hash_size == 0) */
-    size_t hash_size;     /* <= SL_LIBRARY_HASH_MAX */
+    size_t hash_size;     /* <= SL_CATALOG_HASH_MAX */
     int32_t width;        /* pixels, 0 = unknown */
     int32_t height;
     const char *metadata; /* JSON text (object), or NULL */
@@ -65,19 +65,19 @@ typedef struct sl_item_info {
     int64_t size;
     int64_t mtime_ns;
     size_t hash_size;
-    uint8_t hash[SL_LIBRARY_HASH_MAX];
+    uint8_t hash[SL_CATALOG_HASH_MAX];
 } sl_item_info;
 
-/* Opens (and with SL_LIBRARY_CREATE creates) the library at `path`.
+/* Opens (and with SL_CATALOG_CREATE creates) the library at `path`.
  * Errors: SL_ERR_ARG; SL_ERR_NOT_FOUND (missing file without CREATE);
  * SL_ERR_CORRUPT (not a SQLite file, truncated, malformed, another
  * application's SQLite file, zero-byte file without CREATE);
  * SL_ERR_UNSUPPORTED (schema version newer than this build); SL_ERR_IO;
  * SL_ERR_NOMEM. *out is NULL on failure. */
-sl_status sl_library_open(const char *path, unsigned flags,
-                          sl_library **out);
+sl_status sl_catalog_open(const char *path, unsigned flags,
+                          sl_catalog **out);
 /* Closes the handle; an open batch is rolled back. NULL is a no-op. */
-void sl_library_close(sl_library *lib);
+void sl_catalog_close(sl_catalog *lib);
 
 /* ---- model identity ---------------------------------------------------- */
 
@@ -86,21 +86,21 @@ void sl_library_close(sl_library *lib);
  * transaction (the caller re-embeds). Not allowed inside a batch.
  * Errors: SL_ERR_ARG (empty/too long id, dim outside 1..DIM_MAX),
  * SL_ERR_STATE (inside a batch), SQLite errors. */
-sl_status sl_library_set_model(sl_library *lib, const char *model_id,
+sl_status sl_catalog_set_model(sl_catalog *lib, const char *model_id,
                                uint32_t dim);
 /* The current model: *model_id points to handle-owned memory valid until
  * the next set_model or close; NULL and dim 0 when no model is set. Either
  * output may be NULL. */
-sl_status sl_library_model(sl_library *lib, const char **model_id,
+sl_status sl_catalog_model(sl_catalog *lib, const char **model_id,
                            uint32_t *dim);
 
 /* ---- incremental scans -------------------------------------------------- */
 
 /* Starts a scan: a new generation number, committed at once. Items put or
  * touched from now on are stamped with it. */
-sl_status sl_library_begin_scan(sl_library *lib, int64_t *generation);
+sl_status sl_catalog_begin_scan(sl_catalog *lib, int64_t *generation);
 /* Looks `path` up. Unknown path: SL_OK with info->known == false. */
-sl_status sl_library_lookup(sl_library *lib, const char *path,
+sl_status sl_catalog_lookup(sl_catalog *lib, const char *path,
                             sl_item_info *info);
 /* An embedding as the caller's model produced it. The library refuses one
  * whose model or dim differs from the recorded model (it never mixes
@@ -119,18 +119,18 @@ typedef struct sl_embedding {
  * Errors: SL_ERR_ARG (bad item fields, non-finite vector, invalid metadata
  * JSON), SL_ERR_STATE (no model set, or emb of another model or dim),
  * SQLite errors. */
-sl_status sl_library_put(sl_library *lib, const sl_item *item,
+sl_status sl_catalog_put(sl_catalog *lib, const sl_item *item,
                          const sl_embedding *emb, int64_t *id);
 /* Stamps an unchanged item with the current generation.
  * Errors: SL_ERR_NOT_FOUND (no such id), SQLite errors. */
-sl_status sl_library_touch(sl_library *lib, int64_t item_id);
+sl_status sl_catalog_touch(sl_catalog *lib, int64_t item_id);
 /* Ends the scan `generation` (must be the one begin_scan returned on this
  * handle, else SL_ERR_STATE): deletes the items under any of `roots` (a
  * root matches itself and paths starting with root + "/") that were not
  * stamped with it. n_roots == 0 means the whole library. Call it only when
  * the scan completed. *removed (may be NULL) gets the number deleted. Not
  * allowed inside a batch. */
-sl_status sl_library_end_scan(sl_library *lib, int64_t generation,
+sl_status sl_catalog_end_scan(sl_catalog *lib, int64_t generation,
                               const char *const *roots, size_t n_roots,
                               int64_t *removed);
 
@@ -138,15 +138,15 @@ sl_status sl_library_end_scan(sl_library *lib, int64_t generation,
 
 /* One write transaction around many puts/touches (BEGIN IMMEDIATE ...
  * COMMIT). A crash loses at most the open batch. Nesting is SL_ERR_STATE. */
-sl_status sl_library_batch_begin(sl_library *lib);
-sl_status sl_library_batch_commit(sl_library *lib);
+sl_status sl_catalog_batch_begin(sl_catalog *lib);
+sl_status sl_catalog_batch_commit(sl_catalog *lib);
 /* Discards the open batch (no-op when none is open). */
-sl_status sl_library_batch_rollback(sl_library *lib);
+sl_status sl_catalog_batch_rollback(sl_catalog *lib);
 
 /* ---- reading ------------------------------------------------------------ */
 
 /* Number of items. */
-sl_status sl_library_count(sl_library *lib, int64_t *count);
+sl_status sl_catalog_count(sl_catalog *lib, int64_t *count);
 /* All embeddings of the current model, ordered by item id, read in one
  * consistent snapshot:
  *   *ids  // (n) int64, free with free()
@@ -154,22 +154,22 @@ sl_status sl_library_count(sl_library *lib, int64_t *count);
  * Both NULL when n == 0. Every blob is validated (4*dim bytes, finite).
  * Errors: SL_ERR_STATE (no model set), SL_ERR_CORRUPT (bad blob),
  * SL_ERR_NOMEM, SL_ERR_LIMIT (matrix size overflows), SQLite errors. */
-sl_status sl_library_load_embeddings(sl_library *lib, int64_t **ids,
+sl_status sl_catalog_load_embeddings(sl_catalog *lib, int64_t **ids,
                                      float **vecs, size_t *n, uint32_t *dim);
 /* Reads item `id`. out->path, out->hash and out->metadata point to
  * handle-owned memory valid until the next get_item on this handle or
  * close. Errors: SL_ERR_NOT_FOUND, SL_ERR_NOMEM, SQLite errors. */
-sl_status sl_library_get_item(sl_library *lib, int64_t id, sl_item *out);
+sl_status sl_catalog_get_item(sl_catalog *lib, int64_t id, sl_item *out);
 
 /* ---- ANN snapshots (issue 4) -------------------------------------------- */
 
 /* Stores `data` as the latest snapshot tagged `model` (replacing older ones
  * with the same tag). size <= 1 GB (SL_ERR_LIMIT). */
-sl_status sl_library_put_snapshot(sl_library *lib, const char *model,
+sl_status sl_catalog_put_snapshot(sl_catalog *lib, const char *model,
                                   const void *data, size_t size);
 /* The latest snapshot tagged `model`, copied into a malloc'd buffer (free
  * with free(); NULL when size is 0). Errors: SL_ERR_NOT_FOUND, SQLite. */
-sl_status sl_library_get_snapshot(sl_library *lib, const char *model,
+sl_status sl_catalog_get_snapshot(sl_catalog *lib, const char *model,
                                   uint8_t **data, size_t *size);
 
-#endif /* SL_LIBRARY_H */
+#endif /* SL_CATALOG_H */

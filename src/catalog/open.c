@@ -1,6 +1,6 @@
 /* Opening a library: file checks before SQLite sees it, schema creation and
  * version checks, connection settings, and the prepared statements. */
-#include "library/library_internal.h"
+#include "catalog/catalog_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -84,7 +84,7 @@ static const char k_schema_v1[] =
     "INSERT INTO meta(key, value) VALUES ('created', unixepoch()),"
     " ('scan_generation', 0);";
 
-sl_status sl_lib_fail(sl_library *lib, int rc) {
+sl_status sl_cat_fail(sl_catalog *lib, int rc) {
     sl_status st = SL_ERR_IO;
     switch (rc & 0xff) {
     case SQLITE_CORRUPT:
@@ -106,53 +106,53 @@ sl_status sl_lib_fail(sl_library *lib, int rc) {
     return sl_fail(st, "library %s: %s", lib->path, msg);
 }
 
-void sl_lib_done(sl_library *lib, sl_lib_stmt q) {
+void sl_cat_done(sl_catalog *lib, sl_cat_stmt q) {
     sqlite3_reset(lib->stmt[q]);
     sqlite3_clear_bindings(lib->stmt[q]);
 }
 
-sl_status sl_lib_exec(sl_library *lib, sl_lib_stmt q) {
+sl_status sl_cat_exec(sl_catalog *lib, sl_cat_stmt q) {
     int rc = sqlite3_step(lib->stmt[q]);
     sl_status st = SL_OK;
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) st = sl_lib_fail(lib, rc);
-    sl_lib_done(lib, q);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) st = sl_cat_fail(lib, rc);
+    sl_cat_done(lib, q);
     return st;
 }
 
 /* Runs SQL text once (schema and pragmas only; operations use prepared
  * statements). */
-static sl_status lib_exec_sql(sl_library *lib, const char *sql) {
+static sl_status lib_exec_sql(sl_catalog *lib, const char *sql) {
     int rc = sqlite3_exec(lib->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? SL_OK : sl_lib_fail(lib, rc);
+    return rc == SQLITE_OK ? SL_OK : sl_cat_fail(lib, rc);
 }
 
 /* A pragma or query returning one integer. */
-static sl_status lib_query_int(sl_library *lib, const char *sql,
+static sl_status lib_query_int(sl_catalog *lib, const char *sql,
                                int64_t *value) {
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(lib->db, sql, -1, &s, NULL);
-    if (rc != SQLITE_OK) return sl_lib_fail(lib, rc);
+    if (rc != SQLITE_OK) return sl_cat_fail(lib, rc);
     rc = sqlite3_step(s);
     sl_status st = SL_OK;
     if (rc == SQLITE_ROW) *value = sqlite3_column_int64(s, 0);
     else if (rc == SQLITE_DONE) *value = 0;
-    else st = sl_lib_fail(lib, rc);
+    else st = sl_cat_fail(lib, rc);
     sqlite3_finalize(s);
     return st;
 }
 
 /* A query returning one text value, compared with `expect`. */
-static sl_status lib_query_expect(sl_library *lib, const char *sql,
+static sl_status lib_query_expect(sl_catalog *lib, const char *sql,
                                   const char *expect, sl_status on_mismatch) {
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(lib->db, sql, -1, &s, NULL);
-    if (rc != SQLITE_OK) return sl_lib_fail(lib, rc);
+    if (rc != SQLITE_OK) return sl_cat_fail(lib, rc);
     rc = sqlite3_step(s);
     sl_status st = SL_OK;
     if (rc != SQLITE_ROW) {
         st = rc == SQLITE_DONE ? sl_fail(on_mismatch, "library %s: %s: no "
                                          "result", lib->path, sql)
-                               : sl_lib_fail(lib, rc);
+                               : sl_cat_fail(lib, rc);
     } else {
         const unsigned char *v = sqlite3_column_text(s, 0);
         if (!v || strcmp((const char *)v, expect) != 0)
@@ -232,7 +232,7 @@ static sl_status lib_check_file(const char *path, bool *exists, bool *empty) {
     return SL_OK;
 }
 
-static sl_status lib_create_schema(sl_library *lib) {
+static sl_status lib_create_schema(sl_catalog *lib) {
     /* journal_mode cannot change inside a transaction. */
     sl_status st = lib_query_expect(lib, "PRAGMA journal_mode=WAL", "wal",
                                     SL_ERR_IO);
@@ -249,7 +249,7 @@ static sl_status lib_create_schema(sl_library *lib) {
         char sql[sizeof k_schema_v1 + 128];
         snprintf(sql, sizeof sql, "%sPRAGMA application_id=%d;"
                  "PRAGMA user_version=%d;", k_schema_v1,
-                 SL_LIBRARY_APPLICATION_ID, SL_LIBRARY_SCHEMA_VERSION);
+                 SL_CATALOG_APPLICATION_ID, SL_CATALOG_SCHEMA_VERSION);
         st = lib_exec_sql(lib, sql);
     }
     if (st == SL_OK) return lib_exec_sql(lib, "COMMIT");
@@ -259,7 +259,7 @@ static sl_status lib_create_schema(sl_library *lib) {
 
 /* Checks application_id / user_version, creating the schema on an empty
  * database when allowed. */
-static sl_status lib_check_schema(sl_library *lib, unsigned flags) {
+static sl_status lib_check_schema(sl_catalog *lib, unsigned flags) {
     int64_t app = 0, ver = 0, tables = 0;
     sl_status st = lib_query_int(lib, "PRAGMA application_id", &app);
     if (st == SL_OK) st = lib_query_int(lib, "PRAGMA user_version", &ver);
@@ -267,7 +267,7 @@ static sl_status lib_check_schema(sl_library *lib, unsigned flags) {
         st = lib_query_int(lib, "SELECT count(*) FROM sqlite_schema", &tables);
     if (st != SL_OK) return st;
     if (app == 0 && ver == 0 && tables == 0) {
-        if (!(flags & SL_LIBRARY_CREATE))
+        if (!(flags & SL_CATALOG_CREATE))
             return sl_fail(SL_ERR_CORRUPT, "library %s: empty file, not a "
                            "searchlite library (open with create to "
                            "initialize it)", lib->path);
@@ -277,16 +277,16 @@ static sl_status lib_check_schema(sl_library *lib, unsigned flags) {
         if (st == SL_OK) st = lib_query_int(lib, "PRAGMA user_version", &ver);
         if (st != SL_OK) return st;
     }
-    if (app != SL_LIBRARY_APPLICATION_ID)
+    if (app != SL_CATALOG_APPLICATION_ID)
         return sl_fail(SL_ERR_CORRUPT, "library %s: not a searchlite library "
                        "(SQLite application_id 0x%llx, expected 0x%x)",
                        lib->path, (unsigned long long)(uint32_t)app,
-                       SL_LIBRARY_APPLICATION_ID);
-    if (ver > SL_LIBRARY_SCHEMA_VERSION)
+                       SL_CATALOG_APPLICATION_ID);
+    if (ver > SL_CATALOG_SCHEMA_VERSION)
         return sl_fail(SL_ERR_UNSUPPORTED, "library %s: schema version %lld "
                        "is newer than this searchlite (%d); upgrade "
                        "searchlite", lib->path, (long long)ver,
-                       SL_LIBRARY_SCHEMA_VERSION);
+                       SL_CATALOG_SCHEMA_VERSION);
     if (ver < 1)
         return sl_fail(SL_ERR_CORRUPT, "library %s: bad schema version %lld",
                        lib->path, (long long)ver);
@@ -294,7 +294,7 @@ static sl_status lib_check_schema(sl_library *lib, unsigned flags) {
 }
 
 /* Loads model identity and scan generation from meta. */
-static sl_status lib_load_meta(sl_library *lib) {
+static sl_status lib_load_meta(sl_catalog *lib) {
     sqlite3_stmt *s = lib->stmt[SL_Q_META_GET];
     const char *keys[3] = {"model_id", "model_dim", "scan_generation"};
     for (int k = 0; k < 3; k++) {
@@ -305,7 +305,7 @@ static sl_status lib_load_meta(sl_library *lib) {
             if (k == 0 && sqlite3_column_type(s, 0) == SQLITE_TEXT) {
                 int len = sqlite3_column_bytes(s, 0);
                 const unsigned char *v = sqlite3_column_text(s, 0);
-                if (len <= 0 || len > SL_LIBRARY_MODEL_ID_MAX || !v) {
+                if (len <= 0 || len > SL_CATALOG_MODEL_ID_MAX || !v) {
                     st = sl_fail(SL_ERR_CORRUPT, "library %s: bad model_id",
                                  lib->path);
                 } else {
@@ -315,7 +315,7 @@ static sl_status lib_load_meta(sl_library *lib) {
                 }
             } else if (k == 1) {
                 int64_t d = sqlite3_column_int64(s, 0);
-                if (d < 1 || d > SL_LIBRARY_DIM_MAX)
+                if (d < 1 || d > SL_CATALOG_DIM_MAX)
                     st = sl_fail(SL_ERR_CORRUPT, "library %s: bad model_dim "
                                  "%lld", lib->path, (long long)d);
                 else lib->dim = (uint32_t)d;
@@ -323,9 +323,9 @@ static sl_status lib_load_meta(sl_library *lib) {
                 lib->generation = sqlite3_column_int64(s, 0);
             }
         } else if (rc != SQLITE_DONE) {
-            st = sl_lib_fail(lib, rc);
+            st = sl_cat_fail(lib, rc);
         }
-        sl_lib_done(lib, SL_Q_META_GET);
+        sl_cat_done(lib, SL_Q_META_GET);
         if (st != SL_OK) return st;
     }
     if ((lib->model_id == NULL) != (lib->dim == 0))
@@ -334,24 +334,24 @@ static sl_status lib_load_meta(sl_library *lib) {
     return SL_OK;
 }
 
-sl_status sl_library_open(const char *path, unsigned flags,
-                          sl_library **out) {
+sl_status sl_catalog_open(const char *path, unsigned flags,
+                          sl_catalog **out) {
     if (!out) return sl_fail(SL_ERR_ARG, "library: out is NULL");
     *out = NULL;
     if (!path || !*path) return sl_fail(SL_ERR_ARG, "library: empty path");
-    if (flags & ~(unsigned)(SL_LIBRARY_CREATE | SL_LIBRARY_VERIFY))
+    if (flags & ~(unsigned)(SL_CATALOG_CREATE | SL_CATALOG_VERIFY))
         return sl_fail(SL_ERR_ARG, "library %s: unknown flags 0x%x", path,
                        flags);
     bool exists, empty;
     sl_status st = lib_check_file(path, &exists, &empty);
     if (st != SL_OK) return st;
-    if (!exists && !(flags & SL_LIBRARY_CREATE))
+    if (!exists && !(flags & SL_CATALOG_CREATE))
         return sl_fail(SL_ERR_NOT_FOUND, "library %s: no such file", path);
-    if (empty && !(flags & SL_LIBRARY_CREATE))
+    if (empty && !(flags & SL_CATALOG_CREATE))
         return sl_fail(SL_ERR_CORRUPT, "library %s: zero-byte file, not a "
                        "searchlite library", path);
 
-    sl_library *lib = calloc(1, sizeof *lib);
+    sl_catalog *lib = calloc(1, sizeof *lib);
     if (!lib) return sl_fail(SL_ERR_NOMEM, "library %s", path);
     size_t plen = strlen(path);
     lib->path = malloc(plen + 1);
@@ -362,10 +362,10 @@ sl_status sl_library_open(const char *path, unsigned flags,
     memcpy(lib->path, path, plen + 1);
 
     int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    if (flags & SL_LIBRARY_CREATE) oflags |= SQLITE_OPEN_CREATE;
+    if (flags & SL_CATALOG_CREATE) oflags |= SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(path, &lib->db, oflags, NULL);
     if (rc != SQLITE_OK) {
-        st = sl_lib_fail(lib, rc);
+        st = sl_cat_fail(lib, rc);
         goto fail;
     }
     sqlite3_extended_result_codes(lib->db, 1);
@@ -382,7 +382,7 @@ sl_status sl_library_open(const char *path, unsigned flags,
         st = lib_exec_sql(lib, "PRAGMA synchronous=FULL;"
                                "PRAGMA foreign_keys=ON;");
     if (st != SL_OK) goto fail;
-    if (flags & SL_LIBRARY_VERIFY) {
+    if (flags & SL_CATALOG_VERIFY) {
         st = lib_query_expect(lib, "PRAGMA quick_check", "ok", SL_ERR_CORRUPT);
         if (st != SL_OK) goto fail;
     }
@@ -390,7 +390,7 @@ sl_status sl_library_open(const char *path, unsigned flags,
         rc = sqlite3_prepare_v3(lib->db, k_sql[q], -1, SQLITE_PREPARE_PERSISTENT,
                                 &lib->stmt[q], NULL);
         if (rc != SQLITE_OK) {
-            st = sl_lib_fail(lib, rc);
+            st = sl_cat_fail(lib, rc);
             goto fail;
         }
     }
@@ -399,14 +399,14 @@ sl_status sl_library_open(const char *path, unsigned flags,
     *out = lib;
     return SL_OK;
 fail:
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     return st;
 }
 
-void sl_library_close(sl_library *lib) {
+void sl_catalog_close(sl_catalog *lib) {
     if (!lib) return;
     if (lib->in_batch && lib->stmt[SL_Q_ROLLBACK])
-        sl_lib_exec(lib, SL_Q_ROLLBACK);
+        sl_cat_exec(lib, SL_Q_ROLLBACK);
     for (int q = 0; q < SL_Q_COUNT_; q++) sqlite3_finalize(lib->stmt[q]);
     sqlite3_close(lib->db);
     free(lib->path);

@@ -1,7 +1,7 @@
 /* Library operations: model identity, scans, batches, items, embeddings and
  * snapshots. Every write that touches more than one row runs inside a
  * savepoint so it is atomic whether or not a batch is open. */
-#include "library/library_internal.h"
+#include "catalog/catalog_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,54 +10,54 @@
 /* Snapshots above this are refused (SQLite's default blob limit is 1e9). */
 #define SL_LIB_SNAPSHOT_MAX 1000000000u
 
-static sl_status lib_bind_text(sl_library *lib, sl_lib_stmt q, int i,
+static sl_status lib_bind_text(sl_catalog *lib, sl_cat_stmt q, int i,
                                const char *text) {
     size_t len = strlen(text);
     if (len > 0x7fffffff)
         return sl_fail(SL_ERR_LIMIT, "library %s: text too long", lib->path);
     int rc = sqlite3_bind_text(lib->stmt[q], i, text, (int)len,
                                SQLITE_STATIC);
-    return rc == SQLITE_OK ? SL_OK : sl_lib_fail(lib, rc);
+    return rc == SQLITE_OK ? SL_OK : sl_cat_fail(lib, rc);
 }
 
 /* Savepoint helpers: atomic units that nest inside an open batch. */
-static sl_status lib_op_begin(sl_library *lib) {
-    return sl_lib_exec(lib, SL_Q_SAVEPOINT);
+static sl_status lib_op_begin(sl_catalog *lib) {
+    return sl_cat_exec(lib, SL_Q_SAVEPOINT);
 }
-static sl_status lib_op_end(sl_library *lib, sl_status st) {
+static sl_status lib_op_end(sl_catalog *lib, sl_status st) {
     if (st == SL_OK) {
-        sl_status rs = sl_lib_exec(lib, SL_Q_RELEASE);
+        sl_status rs = sl_cat_exec(lib, SL_Q_RELEASE);
         if (rs == SL_OK) return SL_OK;
         st = rs;
     }
     /* Keep the first message: the rollback's own status is secondary. */
     int rc = sqlite3_step(lib->stmt[SL_Q_ROLLBACK_TO]);
-    sl_lib_done(lib, SL_Q_ROLLBACK_TO);
+    sl_cat_done(lib, SL_Q_ROLLBACK_TO);
     if (rc == SQLITE_DONE) {
         sqlite3_step(lib->stmt[SL_Q_RELEASE]);
-        sl_lib_done(lib, SL_Q_RELEASE);
+        sl_cat_done(lib, SL_Q_RELEASE);
     }
     return st;
 }
 
-static sl_status lib_meta_set_text(sl_library *lib, const char *key,
+static sl_status lib_meta_set_text(sl_catalog *lib, const char *key,
                                    const char *value) {
     sqlite3_stmt *s = lib->stmt[SL_Q_META_SET];
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     sl_status st = lib_bind_text(lib, SL_Q_META_SET, 2, value);
     if (st != SL_OK) {
-        sl_lib_done(lib, SL_Q_META_SET);
+        sl_cat_done(lib, SL_Q_META_SET);
         return st;
     }
-    return sl_lib_exec(lib, SL_Q_META_SET);
+    return sl_cat_exec(lib, SL_Q_META_SET);
 }
 
-static sl_status lib_meta_set_int(sl_library *lib, const char *key,
+static sl_status lib_meta_set_int(sl_catalog *lib, const char *key,
                                   int64_t value) {
     sqlite3_stmt *s = lib->stmt[SL_Q_META_SET];
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, value);
-    return sl_lib_exec(lib, SL_Q_META_SET);
+    return sl_cat_exec(lib, SL_Q_META_SET);
 }
 
 static bool all_finite(const float *v, size_t n) {
@@ -68,16 +68,16 @@ static bool all_finite(const float *v, size_t n) {
 
 /* ---- model identity ---------------------------------------------------- */
 
-sl_status sl_library_set_model(sl_library *lib, const char *model_id,
+sl_status sl_catalog_set_model(sl_catalog *lib, const char *model_id,
                                uint32_t dim) {
     if (!lib || !model_id) return sl_fail(SL_ERR_ARG, "library: NULL argument");
     size_t len = strlen(model_id);
-    if (len == 0 || len > SL_LIBRARY_MODEL_ID_MAX)
+    if (len == 0 || len > SL_CATALOG_MODEL_ID_MAX)
         return sl_fail(SL_ERR_ARG, "library %s: model id must be 1..%d bytes",
-                       lib->path, SL_LIBRARY_MODEL_ID_MAX);
-    if (dim < 1 || dim > SL_LIBRARY_DIM_MAX)
+                       lib->path, SL_CATALOG_MODEL_ID_MAX);
+    if (dim < 1 || dim > SL_CATALOG_DIM_MAX)
         return sl_fail(SL_ERR_ARG, "library %s: model dim %u outside 1..%d",
-                       lib->path, dim, SL_LIBRARY_DIM_MAX);
+                       lib->path, dim, SL_CATALOG_DIM_MAX);
     if (lib->model_id && lib->dim == dim && strcmp(lib->model_id, model_id) == 0)
         return SL_OK;
     if (lib->in_batch)
@@ -92,8 +92,8 @@ sl_status sl_library_set_model(sl_library *lib, const char *model_id,
      * the new identity. */
     sl_status st = lib_op_begin(lib);
     if (st == SL_OK) {
-        st = sl_lib_exec(lib, SL_Q_EMB_DEL_ALL);
-        if (st == SL_OK) st = sl_lib_exec(lib, SL_Q_SNAP_DEL_ALL);
+        st = sl_cat_exec(lib, SL_Q_EMB_DEL_ALL);
+        if (st == SL_OK) st = sl_cat_exec(lib, SL_Q_SNAP_DEL_ALL);
         if (st == SL_OK) st = lib_meta_set_text(lib, "model_id", model_id);
         if (st == SL_OK) st = lib_meta_set_int(lib, "model_dim", dim);
         st = lib_op_end(lib, st);
@@ -108,7 +108,7 @@ sl_status sl_library_set_model(sl_library *lib, const char *model_id,
     return SL_OK;
 }
 
-sl_status sl_library_model(sl_library *lib, const char **model_id,
+sl_status sl_catalog_model(sl_catalog *lib, const char **model_id,
                            uint32_t *dim) {
     if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
     if (model_id) *model_id = lib->model_id;
@@ -118,7 +118,7 @@ sl_status sl_library_model(sl_library *lib, const char **model_id,
 
 /* ---- scans -------------------------------------------------------------- */
 
-sl_status sl_library_begin_scan(sl_library *lib, int64_t *generation) {
+sl_status sl_catalog_begin_scan(sl_catalog *lib, int64_t *generation) {
     if (!lib || !generation) return sl_fail(SL_ERR_ARG, "library: NULL argument");
     /* Read-increment-write under the savepoint: another process's scan
      * gets a different number. */
@@ -129,8 +129,8 @@ sl_status sl_library_begin_scan(sl_library *lib, int64_t *generation) {
     sqlite3_bind_text(s, 1, "scan_generation", -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) gen = sqlite3_column_int64(s, 0);
-    else if (rc != SQLITE_DONE) st = sl_lib_fail(lib, rc);
-    sl_lib_done(lib, SL_Q_META_GET);
+    else if (rc != SQLITE_DONE) st = sl_cat_fail(lib, rc);
+    sl_cat_done(lib, SL_Q_META_GET);
     if (st == SL_OK && gen == INT64_MAX)
         st = sl_fail(SL_ERR_CORRUPT, "library %s: scan generation exhausted",
                      lib->path);
@@ -142,7 +142,7 @@ sl_status sl_library_begin_scan(sl_library *lib, int64_t *generation) {
     return SL_OK;
 }
 
-sl_status sl_library_lookup(sl_library *lib, const char *path,
+sl_status sl_catalog_lookup(sl_catalog *lib, const char *path,
                             sl_item_info *info) {
     if (!lib || !path || !info) return sl_fail(SL_ERR_ARG, "library: NULL argument");
     memset(info, 0, sizeof *info);
@@ -151,7 +151,7 @@ sl_status sl_library_lookup(sl_library *lib, const char *path,
     if (st == SL_OK && lib->model_id)
         st = lib_bind_text(lib, SL_Q_LOOKUP, 2, lib->model_id);
     if (st != SL_OK) {
-        sl_lib_done(lib, SL_Q_LOOKUP);
+        sl_cat_done(lib, SL_Q_LOOKUP);
         return st;
     }
     int rc = sqlite3_step(s);
@@ -162,7 +162,7 @@ sl_status sl_library_lookup(sl_library *lib, const char *path,
         info->mtime_ns = sqlite3_column_int64(s, 2);
         const void *h = sqlite3_column_blob(s, 3);
         int hn = sqlite3_column_bytes(s, 3);
-        if (hn < 0 || hn > SL_LIBRARY_HASH_MAX) {
+        if (hn < 0 || hn > SL_CATALOG_HASH_MAX) {
             st = sl_fail(SL_ERR_CORRUPT, "library %s: hash of %d bytes",
                          lib->path, hn);
         } else if (hn > 0) {
@@ -171,28 +171,28 @@ sl_status sl_library_lookup(sl_library *lib, const char *path,
         }
         info->has_embedding = sqlite3_column_int(s, 4) != 0;
     } else if (rc != SQLITE_DONE) {
-        st = sl_lib_fail(lib, rc);
+        st = sl_cat_fail(lib, rc);
     }
-    sl_lib_done(lib, SL_Q_LOOKUP);
+    sl_cat_done(lib, SL_Q_LOOKUP);
     return st;
 }
 
-static sl_status lib_check_item(sl_library *lib, const sl_item *item) {
+static sl_status lib_check_item(sl_catalog *lib, const sl_item *item) {
     if (!item->path || !*item->path)
         return sl_fail(SL_ERR_ARG, "library %s: item without a path", lib->path);
     if (item->size < 0 || item->width < 0 || item->height < 0)
         return sl_fail(SL_ERR_ARG, "library %s: negative size or dimension "
                        "for %s", lib->path, item->path);
-    if (item->hash_size > SL_LIBRARY_HASH_MAX ||
+    if (item->hash_size > SL_CATALOG_HASH_MAX ||
         (item->hash_size > 0 && !item->hash))
         return sl_fail(SL_ERR_ARG, "library %s: bad hash for %s", lib->path,
                        item->path);
     return SL_OK;
 }
 
-static sl_status lib_put_rows(sl_library *lib, const sl_item *item,
+static sl_status lib_put_rows(sl_catalog *lib, const sl_item *item,
                               const float *vec, int64_t *id) {
-    sl_lib_stmt q = SL_Q_UPSERT;
+    sl_cat_stmt q = SL_Q_UPSERT;
     sqlite3_stmt *s = lib->stmt[q];
     sl_status st = lib_bind_text(lib, q, 1, item->path);
     if (st == SL_OK) {
@@ -216,9 +216,9 @@ static sl_status lib_put_rows(sl_library *lib, const sl_item *item,
             row = sqlite3_column_int64(s, 0);
             rc = sqlite3_step(s);
         }
-        if (rc != SQLITE_DONE) st = sl_lib_fail(lib, rc);
+        if (rc != SQLITE_DONE) st = sl_cat_fail(lib, rc);
     }
-    sl_lib_done(lib, q);
+    sl_cat_done(lib, q);
     if (st != SL_OK) return st;
 
     if (vec) {
@@ -230,17 +230,17 @@ static sl_status lib_put_rows(sl_library *lib, const sl_item *item,
         if (st == SL_OK)
             sqlite3_bind_blob(s, 3, vec, (int)(lib->dim * sizeof(float)),
                               SQLITE_STATIC);
-        if (st == SL_OK) st = sl_lib_exec(lib, SL_Q_EMB_PUT);
-        else sl_lib_done(lib, SL_Q_EMB_PUT);
+        if (st == SL_OK) st = sl_cat_exec(lib, SL_Q_EMB_PUT);
+        else sl_cat_done(lib, SL_Q_EMB_PUT);
     } else {
         sqlite3_bind_int64(lib->stmt[SL_Q_EMB_DEL], 1, row);
-        st = sl_lib_exec(lib, SL_Q_EMB_DEL);
+        st = sl_cat_exec(lib, SL_Q_EMB_DEL);
     }
     if (st == SL_OK && id) *id = row;
     return st;
 }
 
-sl_status sl_library_put(sl_library *lib, const sl_item *item,
+sl_status sl_catalog_put(sl_catalog *lib, const sl_item *item,
                          const sl_embedding *emb, int64_t *id) {
     if (!lib || !item) return sl_fail(SL_ERR_ARG, "library: NULL argument");
     sl_status st = lib_check_item(lib, item);
@@ -269,19 +269,19 @@ sl_status sl_library_put(sl_library *lib, const sl_item *item,
     return lib_op_end(lib, lib_put_rows(lib, item, vec, id));
 }
 
-sl_status sl_library_touch(sl_library *lib, int64_t item_id) {
+sl_status sl_catalog_touch(sl_catalog *lib, int64_t item_id) {
     if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
     sqlite3_stmt *s = lib->stmt[SL_Q_TOUCH];
     sqlite3_bind_int64(s, 1, item_id);
     sqlite3_bind_int64(s, 2, lib->generation);
-    sl_status st = sl_lib_exec(lib, SL_Q_TOUCH);
+    sl_status st = sl_cat_exec(lib, SL_Q_TOUCH);
     if (st == SL_OK && sqlite3_changes(lib->db) == 0)
         st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no item %lld", lib->path,
                      (long long)item_id);
     return st;
 }
 
-sl_status sl_library_end_scan(sl_library *lib, int64_t generation,
+sl_status sl_catalog_end_scan(sl_catalog *lib, int64_t generation,
                               const char *const *roots, size_t n_roots,
                               int64_t *removed) {
     if (!lib || (n_roots > 0 && !roots))
@@ -301,7 +301,7 @@ sl_status sl_library_end_scan(sl_library *lib, int64_t generation,
     if (st != SL_OK) return st;
     if (n_roots == 0) {
         sqlite3_bind_int64(lib->stmt[SL_Q_FORGET_ALL], 1, generation);
-        st = sl_lib_exec(lib, SL_Q_FORGET_ALL);
+        st = sl_cat_exec(lib, SL_Q_FORGET_ALL);
         if (st == SL_OK) total = sqlite3_changes64(lib->db);
     }
     for (size_t r = 0; r < n_roots && st == SL_OK; r++) {
@@ -321,7 +321,7 @@ sl_status sl_library_end_scan(sl_library *lib, int64_t generation,
         sqlite3_bind_int64(s, 1, generation);
         sqlite3_bind_text(s, 2, prefix, (int)len, SQLITE_STATIC);
         sqlite3_bind_text(s, 3, prefix, (int)plen, SQLITE_STATIC);
-        st = sl_lib_exec(lib, SL_Q_FORGET_ROOT);
+        st = sl_cat_exec(lib, SL_Q_FORGET_ROOT);
         if (st == SL_OK) total += sqlite3_changes64(lib->db);
         free(prefix);
     }
@@ -332,53 +332,53 @@ sl_status sl_library_end_scan(sl_library *lib, int64_t generation,
 
 /* ---- batches ------------------------------------------------------------ */
 
-sl_status sl_library_batch_begin(sl_library *lib) {
+sl_status sl_catalog_batch_begin(sl_catalog *lib) {
     if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
     if (lib->in_batch)
         return sl_fail(SL_ERR_STATE, "library %s: batch already open",
                        lib->path);
-    sl_status st = sl_lib_exec(lib, SL_Q_BEGIN);
+    sl_status st = sl_cat_exec(lib, SL_Q_BEGIN);
     if (st == SL_OK) lib->in_batch = true;
     return st;
 }
 
-sl_status sl_library_batch_commit(sl_library *lib) {
+sl_status sl_catalog_batch_commit(sl_catalog *lib) {
     if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
     if (!lib->in_batch)
         return sl_fail(SL_ERR_STATE, "library %s: no batch open", lib->path);
-    sl_status st = sl_lib_exec(lib, SL_Q_COMMIT);
+    sl_status st = sl_cat_exec(lib, SL_Q_COMMIT);
     /* A failed COMMIT (e.g. SQLITE_BUSY) leaves the transaction open; roll
      * it back so the handle is usable and the state is unambiguous. */
     if (st != SL_OK && !sqlite3_get_autocommit(lib->db)) {
         sqlite3_step(lib->stmt[SL_Q_ROLLBACK]);
-        sl_lib_done(lib, SL_Q_ROLLBACK);
+        sl_cat_done(lib, SL_Q_ROLLBACK);
     }
     lib->in_batch = false;
     return st;
 }
 
-sl_status sl_library_batch_rollback(sl_library *lib) {
+sl_status sl_catalog_batch_rollback(sl_catalog *lib) {
     if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
     if (!lib->in_batch) return SL_OK;
     lib->in_batch = false;
     if (sqlite3_get_autocommit(lib->db)) return SL_OK;
-    return sl_lib_exec(lib, SL_Q_ROLLBACK);
+    return sl_cat_exec(lib, SL_Q_ROLLBACK);
 }
 
 /* ---- reading ------------------------------------------------------------ */
 
-sl_status sl_library_count(sl_library *lib, int64_t *count) {
+sl_status sl_catalog_count(sl_catalog *lib, int64_t *count) {
     if (!lib || !count) return sl_fail(SL_ERR_ARG, "library: NULL argument");
     sqlite3_stmt *s = lib->stmt[SL_Q_COUNT];
     int rc = sqlite3_step(s);
     sl_status st = SL_OK;
     if (rc == SQLITE_ROW) *count = sqlite3_column_int64(s, 0);
-    else st = sl_lib_fail(lib, rc);
-    sl_lib_done(lib, SL_Q_COUNT);
+    else st = sl_cat_fail(lib, rc);
+    sl_cat_done(lib, SL_Q_COUNT);
     return st;
 }
 
-static sl_status lib_load_rows(sl_library *lib, int64_t *ids, float *vecs,
+static sl_status lib_load_rows(sl_catalog *lib, int64_t *ids, float *vecs,
                                size_t n) {
     sqlite3_stmt *s = lib->stmt[SL_Q_EMB_LOAD];
     sl_status st = lib_bind_text(lib, SL_Q_EMB_LOAD, 1, lib->model_id);
@@ -408,15 +408,15 @@ static sl_status lib_load_rows(sl_library *lib, int64_t *ids, float *vecs,
         }
         ids[row++] = id;
     }
-    if (st == SL_OK && rc != SQLITE_DONE) st = sl_lib_fail(lib, rc);
+    if (st == SL_OK && rc != SQLITE_DONE) st = sl_cat_fail(lib, rc);
     if (st == SL_OK && row != n)
         st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding count changed "
                      "while reading", lib->path);
-    sl_lib_done(lib, SL_Q_EMB_LOAD);
+    sl_cat_done(lib, SL_Q_EMB_LOAD);
     return st;
 }
 
-sl_status sl_library_load_embeddings(sl_library *lib, int64_t **ids,
+sl_status sl_catalog_load_embeddings(sl_catalog *lib, int64_t **ids,
                                      float **vecs, size_t *n, uint32_t *dim) {
     if (!lib || !ids || !vecs || !n || !dim)
         return sl_fail(SL_ERR_ARG, "library: NULL argument");
@@ -430,7 +430,7 @@ sl_status sl_library_load_embeddings(sl_library *lib, int64_t **ids,
      * the batch is that snapshot, otherwise a read transaction. */
     bool own_tx = sqlite3_get_autocommit(lib->db) != 0;
     if (own_tx) {
-        sl_status bs = sl_lib_exec(lib, SL_Q_BEGIN_READ);
+        sl_status bs = sl_cat_exec(lib, SL_Q_BEGIN_READ);
         if (bs != SL_OK) return bs;
     }
     int64_t count = 0;
@@ -439,9 +439,9 @@ sl_status sl_library_load_embeddings(sl_library *lib, int64_t **ids,
     if (st == SL_OK) {
         int rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) count = sqlite3_column_int64(s, 0);
-        else st = sl_lib_fail(lib, rc);
+        else st = sl_cat_fail(lib, rc);
     }
-    sl_lib_done(lib, SL_Q_EMB_COUNT);
+    sl_cat_done(lib, SL_Q_EMB_COUNT);
     int64_t *id_buf = NULL;
     float *vec_buf = NULL;
     size_t cells = 0, bytes = 0;
@@ -462,7 +462,7 @@ sl_status sl_library_load_embeddings(sl_library *lib, int64_t **ids,
     }
     if (own_tx) { /* read-only: ending it cannot lose anything */
         sqlite3_step(lib->stmt[SL_Q_COMMIT]);
-        sl_lib_done(lib, SL_Q_COMMIT);
+        sl_cat_done(lib, SL_Q_COMMIT);
     }
     if (st != SL_OK) {
         free(id_buf);
@@ -476,7 +476,7 @@ sl_status sl_library_load_embeddings(sl_library *lib, int64_t **ids,
     return SL_OK;
 }
 
-sl_status sl_library_get_item(sl_library *lib, int64_t id, sl_item *out) {
+sl_status sl_catalog_get_item(sl_catalog *lib, int64_t id, sl_item *out) {
     if (!lib || !out) return sl_fail(SL_ERR_ARG, "library: NULL argument");
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = lib->stmt[SL_Q_GET_ITEM];
@@ -487,7 +487,7 @@ sl_status sl_library_get_item(sl_library *lib, int64_t id, sl_item *out) {
         st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no item %lld", lib->path,
                      (long long)id);
     } else if (rc != SQLITE_ROW) {
-        st = sl_lib_fail(lib, rc);
+        st = sl_cat_fail(lib, rc);
     } else {
         /* path NUL, hash, metadata NUL packed into one reused buffer */
         const unsigned char *path = sqlite3_column_text(s, 0);
@@ -497,7 +497,7 @@ sl_status sl_library_get_item(sl_library *lib, int64_t id, sl_item *out) {
         const unsigned char *meta = sqlite3_column_text(s, 6);
         size_t mlen = (size_t)sqlite3_column_bytes(s, 6);
         size_t need = plen + 1 + hlen + mlen + 1;
-        if (!path || hlen > SL_LIBRARY_HASH_MAX) {
+        if (!path || hlen > SL_CATALOG_HASH_MAX) {
             st = sl_fail(SL_ERR_CORRUPT, "library %s: bad item %lld",
                          lib->path, (long long)id);
         } else if (need > lib->item_cap) {
@@ -531,13 +531,13 @@ sl_status sl_library_get_item(sl_library *lib, int64_t id, sl_item *out) {
             out->height = sqlite3_column_int(s, 5);
         }
     }
-    sl_lib_done(lib, SL_Q_GET_ITEM);
+    sl_cat_done(lib, SL_Q_GET_ITEM);
     return st;
 }
 
 /* ---- snapshots ---------------------------------------------------------- */
 
-sl_status sl_library_put_snapshot(sl_library *lib, const char *model,
+sl_status sl_catalog_put_snapshot(sl_catalog *lib, const char *model,
                                   const void *data, size_t size) {
     if (!lib || !model || !*model || (size > 0 && !data))
         return sl_fail(SL_ERR_ARG, "library: bad snapshot argument");
@@ -547,8 +547,8 @@ sl_status sl_library_put_snapshot(sl_library *lib, const char *model,
     sl_status st = lib_op_begin(lib);
     if (st != SL_OK) return st;
     st = lib_bind_text(lib, SL_Q_SNAP_DEL, 1, model);
-    if (st == SL_OK) st = sl_lib_exec(lib, SL_Q_SNAP_DEL);
-    else sl_lib_done(lib, SL_Q_SNAP_DEL);
+    if (st == SL_OK) st = sl_cat_exec(lib, SL_Q_SNAP_DEL);
+    else sl_cat_done(lib, SL_Q_SNAP_DEL);
     if (st == SL_OK) {
         st = lib_bind_text(lib, SL_Q_SNAP_PUT, 1, model);
         /* zeroblob keeps an empty snapshot a BLOB rather than NULL */
@@ -557,13 +557,13 @@ sl_status sl_library_put_snapshot(sl_library *lib, const char *model,
         else if (st == SL_OK)
             sqlite3_bind_blob64(lib->stmt[SL_Q_SNAP_PUT], 2, data, size,
                                 SQLITE_STATIC);
-        if (st == SL_OK) st = sl_lib_exec(lib, SL_Q_SNAP_PUT);
-        else sl_lib_done(lib, SL_Q_SNAP_PUT);
+        if (st == SL_OK) st = sl_cat_exec(lib, SL_Q_SNAP_PUT);
+        else sl_cat_done(lib, SL_Q_SNAP_PUT);
     }
     return lib_op_end(lib, st);
 }
 
-sl_status sl_library_get_snapshot(sl_library *lib, const char *model,
+sl_status sl_catalog_get_snapshot(sl_catalog *lib, const char *model,
                                   uint8_t **data, size_t *size) {
     if (!lib || !model || !data || !size)
         return sl_fail(SL_ERR_ARG, "library: NULL argument");
@@ -578,7 +578,7 @@ sl_status sl_library_get_snapshot(sl_library *lib, const char *model,
         st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no snapshot for '%s'",
                      lib->path, model);
     } else if (rc != SQLITE_ROW) {
-        st = sl_lib_fail(lib, rc);
+        st = sl_cat_fail(lib, rc);
     } else {
         const void *blob = sqlite3_column_blob(s, 0);
         int n = sqlite3_column_bytes(s, 0);
@@ -594,6 +594,6 @@ sl_status sl_library_get_snapshot(sl_library *lib, const char *model,
             }
         }
     }
-    sl_lib_done(lib, SL_Q_SNAP_GET);
+    sl_cat_done(lib, SL_Q_SNAP_GET);
     return st;
 }

@@ -4,7 +4,7 @@
  * bit-exact embedding round trips, metadata and path fidelity, snapshots.
  * SQLite itself (the sqlite3 C API) is the independent reference used to
  * forge and inspect files. */
-#include "library/library.h"
+#include "catalog/catalog.h"
 #include "testlib.h"
 
 #include <math.h>
@@ -97,73 +97,73 @@ static sl_item item_at(const char *path, int64_t size) {
 
 /* A library with `n` items /photos/img<i>.jpg, each with an embedding of
  * model "m" dim `dim`. */
-static sl_library *make_library(const char *path, int n, uint32_t dim) {
+static sl_catalog *make_library(const char *path, int n, uint32_t dim) {
     remove_db(path);
-    sl_library *lib = NULL;
-    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
-    REQUIRE(sl_library_set_model(lib, "m", dim) == SL_OK);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
+    REQUIRE(sl_catalog_set_model(lib, "m", dim) == SL_OK);
     float *v = malloc(dim * sizeof *v);
     REQUIRE(v != NULL);
-    REQUIRE(sl_library_batch_begin(lib) == SL_OK);
+    REQUIRE(sl_catalog_batch_begin(lib) == SL_OK);
     for (int i = 0; i < n; i++) {
         char p[64];
         snprintf(p, sizeof p, "/photos/img%04d.jpg", i);
         make_vec(v, dim, (uint64_t)i);
         sl_item it = item_at(p, 1000 + i);
         sl_embedding e = {"m", dim, v};
-        REQUIRE(sl_library_put(lib, &it, &e, NULL) == SL_OK);
+        REQUIRE(sl_catalog_put(lib, &it, &e, NULL) == SL_OK);
     }
-    REQUIRE(sl_library_batch_commit(lib) == SL_OK);
+    REQUIRE(sl_catalog_batch_commit(lib) == SL_OK);
     free(v);
     return lib;
 }
 
 static void test_create_reopen(void) {
     const char *path = tmp("create.db");
-    sl_library *lib = NULL;
-    CHECK(sl_library_open(path, 0, &lib) == SL_ERR_NOT_FOUND);
+    sl_catalog *lib = NULL;
+    CHECK(sl_catalog_open(path, 0, &lib) == SL_ERR_NOT_FOUND);
     CHECK(lib == NULL);
-    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
     int64_t count = -1;
-    CHECK(sl_library_count(lib, &count) == SL_OK && count == 0);
+    CHECK(sl_catalog_count(lib, &count) == SL_OK && count == 0);
     const char *model = "x";
     uint32_t dim = 7;
-    CHECK(sl_library_model(lib, &model, &dim) == SL_OK && model == NULL &&
+    CHECK(sl_catalog_model(lib, &model, &dim) == SL_OK && model == NULL &&
           dim == 0);
-    CHECK(sl_library_set_model(lib, "clip-lite-v1", 4) == SL_OK);
+    CHECK(sl_catalog_set_model(lib, "clip-lite-v1", 4) == SL_OK);
     sl_item it = item_at("/a.jpg", 10);
     int64_t id = 0;
-    CHECK(sl_library_put(lib, &it, NULL, &id) == SL_OK && id > 0);
-    sl_library_close(lib);
+    CHECK(sl_catalog_put(lib, &it, NULL, &id) == SL_OK && id > 0);
+    sl_catalog_close(lib);
 
     /* reopen without CREATE keeps everything */
-    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
-    CHECK(sl_library_count(lib, &count) == SL_OK && count == 1);
-    CHECK(sl_library_model(lib, &model, &dim) == SL_OK && model &&
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
+    CHECK(sl_catalog_count(lib, &count) == SL_OK && count == 1);
+    CHECK(sl_catalog_model(lib, &model, &dim) == SL_OK && model &&
           strcmp(model, "clip-lite-v1") == 0 && dim == 4);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
 
     /* what the sqlite3 shell would see */
-    CHECK(sql_int(path, "PRAGMA application_id") == SL_LIBRARY_APPLICATION_ID);
-    CHECK(sql_int(path, "PRAGMA user_version") == SL_LIBRARY_SCHEMA_VERSION);
+    CHECK(sql_int(path, "PRAGMA application_id") == SL_CATALOG_APPLICATION_ID);
+    CHECK(sql_int(path, "PRAGMA user_version") == SL_CATALOG_SCHEMA_VERSION);
     CHECK(sql_int(path, "SELECT count(*) FROM items WHERE path = '/a.jpg'") == 1);
     CHECK(sql_int(path, "SELECT value FROM meta WHERE key = 'model_dim'") == 4);
     CHECK(sql_int(path, "SELECT count(*) FROM pragma_journal_mode "
                         "WHERE journal_mode = 'wal'") == 1);
-    sl_library_close(NULL);
+    sl_catalog_close(NULL);
 }
 
 static void expect_refused(const char *path, unsigned flags, sl_status want,
                            const char *what, const char *msg_part) {
-    sl_library *lib = NULL;
-    sl_status st = sl_library_open(path, flags, &lib);
+    sl_catalog *lib = NULL;
+    sl_status st = sl_catalog_open(path, flags, &lib);
     CHECK_MSG(st == want, "%s: got %s (%s)", what, sl_status_str(st),
               sl_last_error());
     CHECK(lib == NULL);
     if (msg_part)
         CHECK_MSG(strstr(sl_last_error(), msg_part) != NULL, "%s: message '%s'",
                   what, sl_last_error());
-    sl_library_close(lib);
+    sl_catalog_close(lib);
 }
 
 static void test_foreign_files(void) {
@@ -174,7 +174,7 @@ static void test_foreign_files(void) {
                         "...................................................";
     write_file(path, text, sizeof text - 1);
     expect_refused(path, 0, SL_ERR_CORRUPT, "text", "not a database");
-    expect_refused(path, SL_LIBRARY_CREATE, SL_ERR_CORRUPT, "text+create",
+    expect_refused(path, SL_CATALOG_CREATE, SL_ERR_CORRUPT, "text+create",
                    "not a database");
     /* a short binary file */
     write_file(path, "SQLite", 6);
@@ -184,10 +184,10 @@ static void test_foreign_files(void) {
     path = tmp("zero.db");
     write_file(path, "", 0);
     expect_refused(path, 0, SL_ERR_CORRUPT, "zero-byte", "zero-byte");
-    sl_library *lib = NULL;
-    CHECK(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
-    sl_library_close(lib);
-    CHECK(sql_int(path, "PRAGMA application_id") == SL_LIBRARY_APPLICATION_ID);
+    sl_catalog *lib = NULL;
+    CHECK(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
+    sl_catalog_close(lib);
+    CHECK(sql_int(path, "PRAGMA application_id") == SL_CATALOG_APPLICATION_ID);
 
     /* another application's SQLite file: refused even with CREATE, and left
      * untouched */
@@ -195,7 +195,7 @@ static void test_foreign_files(void) {
     remove_db(path);
     CHECK(sql_exec(path, "CREATE TABLE songs(title TEXT);"
                          "INSERT INTO songs VALUES ('x');") == SQLITE_OK);
-    expect_refused(path, SL_LIBRARY_CREATE, SL_ERR_CORRUPT, "other app",
+    expect_refused(path, SL_CATALOG_CREATE, SL_ERR_CORRUPT, "other app",
                    "not a searchlite library");
     CHECK(sql_int(path, "SELECT count(*) FROM songs") == 1);
     CHECK(sql_int(path, "SELECT count(*) FROM sqlite_schema") == 1);
@@ -206,8 +206,8 @@ static void test_foreign_files(void) {
     /* a newer schema version */
     path = tmp("newer.db");
     remove_db(path);
-    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
-    sl_library_close(lib);
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
+    sl_catalog_close(lib);
     CHECK(sql_exec(path, "PRAGMA user_version = 2") == SQLITE_OK);
     expect_refused(path, 0, SL_ERR_UNSUPPORTED, "newer", "newer");
     CHECK(sql_exec(path, "PRAGMA user_version = 0") == SQLITE_OK);
@@ -215,14 +215,14 @@ static void test_foreign_files(void) {
 
     /* a directory */
     expect_refused(sl_test_tmpdir(), 0, SL_ERR_IO, "directory", NULL);
-    CHECK(sl_library_open(path, 0x80, &lib) == SL_ERR_ARG);
-    CHECK(sl_library_open("", 0, &lib) == SL_ERR_ARG);
+    CHECK(sl_catalog_open(path, 0x80, &lib) == SL_ERR_ARG);
+    CHECK(sl_catalog_open("", 0, &lib) == SL_ERR_ARG);
 }
 
 static void test_truncated(void) {
     const char *path = tmp("full.db");
-    sl_library *lib = make_library(path, 300, 64);
-    sl_library_close(lib); /* last close checkpoints: the main file is whole */
+    sl_catalog *lib = make_library(path, 300, 64);
+    sl_catalog_close(lib); /* last close checkpoints: the main file is whole */
     size_t size = 0;
     uint8_t *data = sl_test_read(path, &size);
     CHECK_MSG(size > 16 * 4096, "library is %zu bytes", size);
@@ -233,16 +233,16 @@ static void test_truncated(void) {
     for (size_t c = 0; c < SL_ARRAY_LEN(cuts); c++) {
         remove_db(cut);
         write_file(cut, data, cuts[c]);
-        sl_status st = sl_library_open(cut, 0, &lib);
+        sl_status st = sl_catalog_open(cut, 0, &lib);
         CHECK_MSG(st == SL_ERR_CORRUPT, "cut at %zu: %s (%s)", cuts[c],
                   sl_status_str(st), sl_last_error());
-        sl_library_close(lib);
+        sl_catalog_close(lib);
     }
     /* whole copy opens and verifies */
     remove_db(cut);
     write_file(cut, data, size);
-    CHECK(sl_library_open(cut, SL_LIBRARY_VERIFY, &lib) == SL_OK);
-    sl_library_close(lib);
+    CHECK(sl_catalog_open(cut, SL_CATALOG_VERIFY, &lib) == SL_OK);
+    sl_catalog_close(lib);
 
     /* garbage over page 2 (the first table's root): the cheap open may pass,
      * VERIFY must refuse, and reads must fail cleanly, never crash */
@@ -253,11 +253,11 @@ static void test_truncated(void) {
     for (size_t i = 4096; i < 8192; i++) bad[i] = (uint8_t)sl_test_rand(&seed);
     remove_db(cut);
     write_file(cut, bad, size);
-    expect_refused(cut, SL_LIBRARY_VERIFY, SL_ERR_CORRUPT, "garbage+verify",
+    expect_refused(cut, SL_CATALOG_VERIFY, SL_ERR_CORRUPT, "garbage+verify",
                    NULL);
-    sl_status st = sl_library_open(cut, 0, &lib);
+    sl_status st = sl_catalog_open(cut, 0, &lib);
     CHECK(st == SL_OK || st == SL_ERR_CORRUPT);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
 
     /* garbage over the last pages (embedding data): reading must not crash */
     memcpy(bad, data, size);
@@ -265,18 +265,18 @@ static void test_truncated(void) {
         bad[i] = (uint8_t)sl_test_rand(&seed);
     remove_db(cut);
     write_file(cut, bad, size);
-    expect_refused(cut, SL_LIBRARY_VERIFY, SL_ERR_CORRUPT, "tail+verify", NULL);
-    if (sl_library_open(cut, 0, &lib) == SL_OK) {
+    expect_refused(cut, SL_CATALOG_VERIFY, SL_ERR_CORRUPT, "tail+verify", NULL);
+    if (sl_catalog_open(cut, 0, &lib) == SL_OK) {
         int64_t *ids = NULL;
         float *vecs = NULL;
         size_t n = 0;
         uint32_t dim = 0;
-        st = sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim);
+        st = sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim);
         CHECK_MSG(st == SL_OK || st == SL_ERR_CORRUPT, "load: %s",
                   sl_status_str(st));
         free(ids);
         sl_free_aligned(vecs);
-        sl_library_close(lib);
+        sl_catalog_close(lib);
     }
     free(bad);
     free(data);
@@ -284,36 +284,36 @@ static void test_truncated(void) {
 
 static void test_bad_blobs(void) {
     const char *path = tmp("blobs.db");
-    sl_library *lib = make_library(path, 5, 8);
+    sl_catalog *lib = make_library(path, 5, 8);
     int64_t *ids = NULL;
     float *vecs = NULL;
     size_t n = 0;
     uint32_t dim = 0;
-    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
+    CHECK(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
           n == 5 && dim == 8);
     free(ids);
     sl_free_aligned(vecs);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
 
     /* a blob of the wrong size, then a NaN, forged with sqlite3 */
     CHECK(sql_exec(path, "UPDATE embeddings SET vec = zeroblob(28) "
                          "WHERE item_id = 3") == SQLITE_OK);
-    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
-    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) ==
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
+    CHECK(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) ==
           SL_ERR_CORRUPT);
     CHECK(ids == NULL && vecs == NULL && n == 0);
     CHECK(strstr(sl_last_error(), "28 bytes") != NULL);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     /* f32 NaN 0x7fc00000 little-endian in the last slot */
     CHECK(sql_exec(path, "UPDATE embeddings SET vec = x'"
                          "00000000000000000000000000000000000000000000000000000000"
                          "0000c07f' WHERE item_id = 3") ==
           SQLITE_OK);
-    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
-    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) ==
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
+    CHECK(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) ==
           SL_ERR_CORRUPT);
     CHECK(strstr(sl_last_error(), "not finite") != NULL);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     /* a bad model_dim in meta */
     CHECK(sql_exec(path, "UPDATE meta SET value = 0 WHERE key = 'model_dim'") ==
           SQLITE_OK);
@@ -323,139 +323,139 @@ static void test_bad_blobs(void) {
 static void test_models(void) {
     const char *path = tmp("models.db");
     remove_db(path);
-    sl_library *lib = NULL;
-    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
     float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     sl_item it = item_at("/x/1.jpg", 1);
     sl_embedding e = {"a", 8, v};
-    CHECK(sl_library_put(lib, &it, &e, NULL) == SL_ERR_STATE); /* no model */
-    CHECK(sl_library_set_model(lib, "", 8) == SL_ERR_ARG);
-    CHECK(sl_library_set_model(lib, "a", 0) == SL_ERR_ARG);
-    CHECK(sl_library_set_model(lib, "a", SL_LIBRARY_DIM_MAX + 1) == SL_ERR_ARG);
-    REQUIRE(sl_library_set_model(lib, "a", 8) == SL_OK);
-    CHECK(sl_library_put(lib, &it, &e, NULL) == SL_OK);
+    CHECK(sl_catalog_put(lib, &it, &e, NULL) == SL_ERR_STATE); /* no model */
+    CHECK(sl_catalog_set_model(lib, "", 8) == SL_ERR_ARG);
+    CHECK(sl_catalog_set_model(lib, "a", 0) == SL_ERR_ARG);
+    CHECK(sl_catalog_set_model(lib, "a", SL_CATALOG_DIM_MAX + 1) == SL_ERR_ARG);
+    REQUIRE(sl_catalog_set_model(lib, "a", 8) == SL_OK);
+    CHECK(sl_catalog_put(lib, &it, &e, NULL) == SL_OK);
     it.path = "/x/2.jpg";
-    CHECK(sl_library_put(lib, &it, &e, NULL) == SL_OK);
+    CHECK(sl_catalog_put(lib, &it, &e, NULL) == SL_OK);
 
     /* another model id or another dim is refused */
     sl_embedding other = {"b", 8, v};
     it.path = "/x/3.jpg";
-    CHECK(sl_library_put(lib, &it, &other, NULL) == SL_ERR_STATE);
+    CHECK(sl_catalog_put(lib, &it, &other, NULL) == SL_ERR_STATE);
     other.model = "a";
     other.dim = 4;
-    CHECK(sl_library_put(lib, &it, &other, NULL) == SL_ERR_STATE);
+    CHECK(sl_catalog_put(lib, &it, &other, NULL) == SL_ERR_STATE);
     int64_t count = 0;
-    CHECK(sl_library_count(lib, &count) == SL_OK && count == 2);
+    CHECK(sl_catalog_count(lib, &count) == SL_OK && count == 2);
     float nan_v[8] = {1, 2, 3, NAN, 5, 6, 7, 8};
     sl_embedding bad = {"a", 8, nan_v};
-    CHECK(sl_library_put(lib, &it, &bad, NULL) == SL_ERR_ARG);
+    CHECK(sl_catalog_put(lib, &it, &bad, NULL) == SL_ERR_ARG);
 
     /* same model again: a no-op that keeps embeddings */
-    CHECK(sl_library_set_model(lib, "a", 8) == SL_OK);
+    CHECK(sl_catalog_set_model(lib, "a", 8) == SL_OK);
     sl_item_info info;
-    CHECK(sl_library_lookup(lib, "/x/1.jpg", &info) == SL_OK && info.known &&
+    CHECK(sl_catalog_lookup(lib, "/x/1.jpg", &info) == SL_OK && info.known &&
           info.has_embedding);
-    CHECK(sl_library_put_snapshot(lib, "ann:a", "snap", 4) == SL_OK);
+    CHECK(sl_catalog_put_snapshot(lib, "ann:a", "snap", 4) == SL_OK);
 
     /* switching drops embeddings and snapshots, keeps items */
-    CHECK(sl_library_batch_begin(lib) == SL_OK);
-    CHECK(sl_library_set_model(lib, "b", 16) == SL_ERR_STATE);
-    CHECK(sl_library_batch_rollback(lib) == SL_OK);
-    CHECK(sl_library_set_model(lib, "b", 16) == SL_OK);
-    CHECK(sl_library_lookup(lib, "/x/1.jpg", &info) == SL_OK && info.known &&
+    CHECK(sl_catalog_batch_begin(lib) == SL_OK);
+    CHECK(sl_catalog_set_model(lib, "b", 16) == SL_ERR_STATE);
+    CHECK(sl_catalog_batch_rollback(lib) == SL_OK);
+    CHECK(sl_catalog_set_model(lib, "b", 16) == SL_OK);
+    CHECK(sl_catalog_lookup(lib, "/x/1.jpg", &info) == SL_OK && info.known &&
           !info.has_embedding);
-    CHECK(sl_library_count(lib, &count) == SL_OK && count == 2);
+    CHECK(sl_catalog_count(lib, &count) == SL_OK && count == 2);
     int64_t *ids = NULL;
     float *vecs = NULL;
     size_t n = 99;
     uint32_t dim = 0;
-    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
+    CHECK(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
           n == 0 && dim == 16 && ids == NULL && vecs == NULL);
     uint8_t *snap = NULL;
     size_t snap_size = 0;
-    CHECK(sl_library_get_snapshot(lib, "ann:a", &snap, &snap_size) ==
+    CHECK(sl_catalog_get_snapshot(lib, "ann:a", &snap, &snap_size) ==
           SL_ERR_NOT_FOUND);
     /* the old model's embedding is now refused */
     it.path = "/x/1.jpg";
-    CHECK(sl_library_put(lib, &it, &e, NULL) == SL_ERR_STATE);
-    sl_library_close(lib);
+    CHECK(sl_catalog_put(lib, &it, &e, NULL) == SL_ERR_STATE);
+    sl_catalog_close(lib);
     CHECK(sql_int(path, "SELECT count(*) FROM embeddings") == 0);
     CHECK(sql_int(path, "SELECT count(*) FROM snapshots") == 0);
 }
 
 static void test_scan(void) {
     const char *path = tmp("scan.db");
-    sl_library *lib = make_library(path, 100, 16);
+    sl_catalog *lib = make_library(path, 100, 16);
     /* items outside the scanned root, and one whose path merely shares the
      * root's prefix */
     sl_item it = item_at("/photos2/keep.jpg", 5);
-    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_OK);
+    CHECK(sl_catalog_put(lib, &it, NULL, NULL) == SL_OK);
     it.path = "/other/keep.jpg";
-    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_OK);
+    CHECK(sl_catalog_put(lib, &it, NULL, NULL) == SL_OK);
 
     int64_t gen = 0, gen2 = 0;
-    CHECK(sl_library_begin_scan(lib, &gen) == SL_OK && gen >= 1);
+    CHECK(sl_catalog_begin_scan(lib, &gen) == SL_OK && gen >= 1);
     int skipped = 0;
-    CHECK(sl_library_batch_begin(lib) == SL_OK);
+    CHECK(sl_catalog_batch_begin(lib) == SL_OK);
     for (int i = 0; i < 90; i++) {
         char p[64];
         snprintf(p, sizeof p, "/photos/img%04d.jpg", i);
         sl_item_info info;
-        CHECK(sl_library_lookup(lib, p, &info) == SL_OK);
+        CHECK(sl_catalog_lookup(lib, p, &info) == SL_OK);
         if (info.known && info.size == 1000 + i &&
             info.mtime_ns == 1700000000000000000ll + 1000 + i &&
             info.has_embedding) {
-            CHECK(sl_library_touch(lib, info.id) == SL_OK);
+            CHECK(sl_catalog_touch(lib, info.id) == SL_OK);
             skipped++;
         }
     }
-    CHECK(sl_library_batch_commit(lib) == SL_OK);
+    CHECK(sl_catalog_batch_commit(lib) == SL_OK);
     CHECK(skipped == 90);
     sl_item_info info;
-    CHECK(sl_library_lookup(lib, "/photos/nope.jpg", &info) == SL_OK &&
+    CHECK(sl_catalog_lookup(lib, "/photos/nope.jpg", &info) == SL_OK &&
           !info.known);
-    CHECK(sl_library_touch(lib, 999999) == SL_ERR_NOT_FOUND);
+    CHECK(sl_catalog_touch(lib, 999999) == SL_ERR_NOT_FOUND);
 
-    CHECK(sl_library_end_scan(lib, gen + 1, NULL, 0, NULL) == SL_ERR_STATE);
+    CHECK(sl_catalog_end_scan(lib, gen + 1, NULL, 0, NULL) == SL_ERR_STATE);
     const char *roots[] = {"/photos/"};
     int64_t removed = -1;
-    CHECK(sl_library_end_scan(lib, gen, roots, 1, &removed) == SL_OK);
+    CHECK(sl_catalog_end_scan(lib, gen, roots, 1, &removed) == SL_OK);
     CHECK_MSG(removed == 10, "removed %lld", (long long)removed);
     int64_t count = 0;
-    CHECK(sl_library_count(lib, &count) == SL_OK && count == 92);
-    CHECK(sl_library_lookup(lib, "/photos/img0095.jpg", &info) == SL_OK &&
+    CHECK(sl_catalog_count(lib, &count) == SL_OK && count == 92);
+    CHECK(sl_catalog_lookup(lib, "/photos/img0095.jpg", &info) == SL_OK &&
           !info.known);
-    CHECK(sl_library_lookup(lib, "/photos2/keep.jpg", &info) == SL_OK &&
+    CHECK(sl_catalog_lookup(lib, "/photos2/keep.jpg", &info) == SL_OK &&
           info.known);
     /* cascade: the forgotten items' embeddings went with them */
     int64_t *ids = NULL;
     float *vecs = NULL;
     size_t n = 0;
     uint32_t dim = 0;
-    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
+    CHECK(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK &&
           n == 90);
     free(ids);
     sl_free_aligned(vecs);
 
     /* a second scan over everything: nothing touched, all removed */
-    CHECK(sl_library_begin_scan(lib, &gen2) == SL_OK && gen2 == gen + 1);
-    CHECK(sl_library_end_scan(lib, gen2, NULL, 0, &removed) == SL_OK &&
+    CHECK(sl_catalog_begin_scan(lib, &gen2) == SL_OK && gen2 == gen + 1);
+    CHECK(sl_catalog_end_scan(lib, gen2, NULL, 0, &removed) == SL_OK &&
           removed == 92);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     CHECK(sql_int(path, "SELECT count(*) FROM embeddings") == 0);
     /* the generation survives a reopen */
-    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
-    CHECK(sl_library_begin_scan(lib, &gen) == SL_OK && gen == gen2 + 1);
-    sl_library_close(lib);
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
+    CHECK(sl_catalog_begin_scan(lib, &gen) == SL_OK && gen == gen2 + 1);
+    sl_catalog_close(lib);
 }
 
 static void test_roundtrip(void) {
     const char *path = tmp("roundtrip.db");
     remove_db(path);
-    sl_library *lib = NULL;
-    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
     enum { N = 50, D = 37 };
-    REQUIRE(sl_library_set_model(lib, "rt", D) == SL_OK);
+    REQUIRE(sl_catalog_set_model(lib, "rt", D) == SL_OK);
     static float in[N][D];
     uint64_t seed = 42;
     for (int i = 0; i < N; i++)
@@ -474,21 +474,21 @@ static void test_roundtrip(void) {
         snprintf(p, sizeof p, "/r/%d.png", i);
         sl_item it = item_at(p, i);
         sl_embedding e = {"rt", D, in[i]};
-        CHECK(sl_library_put(lib, &it, &e, &want_ids[i]) == SL_OK);
+        CHECK(sl_catalog_put(lib, &it, &e, &want_ids[i]) == SL_OK);
     }
     /* re-put of an existing path keeps its id and replaces the vector */
     sl_item it = item_at("/r/3.png", 3);
     sl_embedding e = {"rt", D, in[3]};
     int64_t id3 = 0;
-    CHECK(sl_library_put(lib, &it, &e, &id3) == SL_OK && id3 == want_ids[3]);
-    sl_library_close(lib);
+    CHECK(sl_catalog_put(lib, &it, &e, &id3) == SL_OK && id3 == want_ids[3]);
+    sl_catalog_close(lib);
 
-    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
     int64_t *ids = NULL;
     float *vecs = NULL;
     size_t n = 0;
     uint32_t dim = 0;
-    REQUIRE(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK);
+    REQUIRE(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK);
     CHECK(n == N && dim == D);
     CHECK(((uintptr_t)vecs & 63) == 0);
     int exact = 1, ordered = 1;
@@ -505,18 +505,18 @@ static void test_roundtrip(void) {
     sl_free_aligned(vecs);
 
     /* put without an embedding removes the stale one */
-    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_OK);
+    CHECK(sl_catalog_put(lib, &it, NULL, NULL) == SL_OK);
     sl_item_info info;
-    CHECK(sl_library_lookup(lib, "/r/3.png", &info) == SL_OK && info.known &&
+    CHECK(sl_catalog_lookup(lib, "/r/3.png", &info) == SL_OK && info.known &&
           !info.has_embedding);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
 }
 
 static void test_strings(void) {
     const char *path = tmp("strings.db");
     remove_db(path);
-    sl_library *lib = NULL;
-    REQUIRE(sl_library_open(path, SL_LIBRARY_CREATE, &lib) == SL_OK);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
     const char *p = "/ph\xc3\xb4tos/caf\xc3\xa9 'quoted' \"double\"/"
                     "\xe6\x97\xa5\xe6\x9c\xac %_\\.jpg";
     const char *meta =
@@ -533,17 +533,17 @@ static void test_strings(void) {
     it.width = 4000;
     it.height = 3000;
     int64_t id = 0;
-    CHECK(sl_library_put(lib, &it, NULL, &id) == SL_OK);
+    CHECK(sl_catalog_put(lib, &it, NULL, &id) == SL_OK);
 
     sl_item out;
-    REQUIRE(sl_library_get_item(lib, id, &out) == SL_OK);
+    REQUIRE(sl_catalog_get_item(lib, id, &out) == SL_OK);
     CHECK(out.id == id && strcmp(out.path, p) == 0);
     CHECK(out.metadata && strcmp(out.metadata, meta) == 0);
     CHECK(out.hash_size == 32 && memcmp(out.hash, hash, 32) == 0);
     CHECK(out.size == 12345 && out.width == 4000 && out.height == 3000 &&
           out.mtime_ns == it.mtime_ns);
     sl_item_info info;
-    CHECK(sl_library_lookup(lib, p, &info) == SL_OK && info.known &&
+    CHECK(sl_catalog_lookup(lib, p, &info) == SL_OK && info.known &&
           info.id == id && info.hash_size == 32 &&
           memcmp(info.hash, hash, 32) == 0);
     /* the sqlite3 shell sees the same bytes */
@@ -553,53 +553,53 @@ static void test_strings(void) {
     /* invalid JSON refused, nothing written */
     it.path = "/bad.jpg";
     it.metadata = "{not json";
-    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
-    CHECK(sl_library_lookup(lib, "/bad.jpg", &info) == SL_OK && !info.known);
+    CHECK(sl_catalog_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
+    CHECK(sl_catalog_lookup(lib, "/bad.jpg", &info) == SL_OK && !info.known);
     it.metadata = NULL;
-    it.hash_size = SL_LIBRARY_HASH_MAX + 1;
-    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
+    it.hash_size = SL_CATALOG_HASH_MAX + 1;
+    CHECK(sl_catalog_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
     it.hash_size = 0;
     it.size = -1;
-    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
+    CHECK(sl_catalog_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
     it.path = "";
     it.size = 1;
-    CHECK(sl_library_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
+    CHECK(sl_catalog_put(lib, &it, NULL, NULL) == SL_ERR_ARG);
     /* without metadata or hash */
     it.path = "/plain.jpg";
-    CHECK(sl_library_put(lib, &it, NULL, &id) == SL_OK);
-    CHECK(sl_library_get_item(lib, id, &out) == SL_OK && out.metadata == NULL &&
+    CHECK(sl_catalog_put(lib, &it, NULL, &id) == SL_OK);
+    CHECK(sl_catalog_get_item(lib, id, &out) == SL_OK && out.metadata == NULL &&
           out.hash == NULL && out.hash_size == 0);
-    CHECK(sl_library_get_item(lib, 424242, &out) == SL_ERR_NOT_FOUND);
+    CHECK(sl_catalog_get_item(lib, 424242, &out) == SL_ERR_NOT_FOUND);
 
     /* a prefix root with LIKE wildcards in it matches literally */
     int64_t gen = 0, removed = -1;
-    CHECK(sl_library_begin_scan(lib, &gen) == SL_OK);
+    CHECK(sl_catalog_begin_scan(lib, &gen) == SL_OK);
     const char *roots[] = {"/ph_tos"};
-    CHECK(sl_library_end_scan(lib, gen, roots, 1, &removed) == SL_OK &&
+    CHECK(sl_catalog_end_scan(lib, gen, roots, 1, &removed) == SL_OK &&
           removed == 0);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
 }
 
 static void test_snapshots(void) {
     const char *path = tmp("snap.db");
-    sl_library *lib = make_library(path, 3, 4);
+    sl_catalog *lib = make_library(path, 3, 4);
     uint8_t *data = NULL;
     size_t size = 1;
-    CHECK(sl_library_get_snapshot(lib, "ann", &data, &size) == SL_ERR_NOT_FOUND);
+    CHECK(sl_catalog_get_snapshot(lib, "ann", &data, &size) == SL_ERR_NOT_FOUND);
     size_t big = 3 << 20;
     uint8_t *blob = malloc(big);
     REQUIRE(blob != NULL);
     uint64_t seed = 3;
     for (size_t i = 0; i < big; i++) blob[i] = (uint8_t)sl_test_rand(&seed);
-    CHECK(sl_library_put_snapshot(lib, "ann", "old", 3) == SL_OK);
-    CHECK(sl_library_put_snapshot(lib, "ann", blob, big) == SL_OK);
-    CHECK(sl_library_put_snapshot(lib, "other", "", 0) == SL_OK);
-    CHECK(sl_library_get_snapshot(lib, "ann", &data, &size) == SL_OK &&
+    CHECK(sl_catalog_put_snapshot(lib, "ann", "old", 3) == SL_OK);
+    CHECK(sl_catalog_put_snapshot(lib, "ann", blob, big) == SL_OK);
+    CHECK(sl_catalog_put_snapshot(lib, "other", "", 0) == SL_OK);
+    CHECK(sl_catalog_get_snapshot(lib, "ann", &data, &size) == SL_OK &&
           size == big && memcmp(data, blob, big) == 0);
     free(data);
-    CHECK(sl_library_get_snapshot(lib, "other", &data, &size) == SL_OK &&
+    CHECK(sl_catalog_get_snapshot(lib, "other", &data, &size) == SL_OK &&
           size == 0 && data == NULL);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     CHECK(sql_int(path, "SELECT count(*) FROM snapshots") == 2);
     free(blob);
 }
@@ -608,26 +608,26 @@ static void test_snapshots(void) {
  * sees only committed rows. */
 static void test_two_handles(void) {
     const char *path = tmp("two.db");
-    sl_library *a = make_library(path, 4, 8);
-    sl_library *b = NULL;
-    REQUIRE(sl_library_open(path, 0, &b) == SL_OK);
-    CHECK(sl_library_batch_begin(a) == SL_OK);
+    sl_catalog *a = make_library(path, 4, 8);
+    sl_catalog *b = NULL;
+    REQUIRE(sl_catalog_open(path, 0, &b) == SL_OK);
+    CHECK(sl_catalog_batch_begin(a) == SL_OK);
     sl_item it = item_at("/photos/new.jpg", 1);
-    CHECK(sl_library_put(a, &it, NULL, NULL) == SL_OK);
+    CHECK(sl_catalog_put(a, &it, NULL, NULL) == SL_OK);
     int64_t count = 0;
-    CHECK(sl_library_count(b, &count) == SL_OK && count == 4);
+    CHECK(sl_catalog_count(b, &count) == SL_OK && count == 4);
     int64_t *ids = NULL;
     float *vecs = NULL;
     size_t n = 0;
     uint32_t dim = 0;
-    CHECK(sl_library_load_embeddings(b, &ids, &vecs, &n, &dim) == SL_OK &&
+    CHECK(sl_catalog_load_embeddings(b, &ids, &vecs, &n, &dim) == SL_OK &&
           n == 4);
     free(ids);
     sl_free_aligned(vecs);
-    CHECK(sl_library_batch_commit(a) == SL_OK);
-    CHECK(sl_library_count(b, &count) == SL_OK && count == 5);
-    sl_library_close(a);
-    sl_library_close(b);
+    CHECK(sl_catalog_batch_commit(a) == SL_OK);
+    CHECK(sl_catalog_count(b, &count) == SL_OK && count == 5);
+    sl_catalog_close(a);
+    sl_catalog_close(b);
 }
 
 /* ---- crash safety ----------------------------------------------------- */
@@ -639,12 +639,12 @@ enum { BATCH = 10 };
  * puts half of it, reports 0xff and waits to be killed. stop_after < 0:
  * never stops (the parent kills it at a random point). */
 static void crash_child(const char *path, int fd, int stop_after) {
-    sl_library *lib = NULL;
-    if (sl_library_open(path, SL_LIBRARY_CREATE, &lib) != SL_OK) _exit(2);
-    if (sl_library_set_model(lib, "m", 32) != SL_OK) _exit(3);
+    sl_catalog *lib = NULL;
+    if (sl_catalog_open(path, SL_CATALOG_CREATE, &lib) != SL_OK) _exit(2);
+    if (sl_catalog_set_model(lib, "m", 32) != SL_OK) _exit(3);
     float v[32];
     for (int b = 0;; b++) {
-        if (sl_library_batch_begin(lib) != SL_OK) _exit(4);
+        if (sl_catalog_batch_begin(lib) != SL_OK) _exit(4);
         for (int i = 0; i < BATCH; i++) {
             if (b == stop_after && i == BATCH / 2) {
                 unsigned char mark = 0xff;
@@ -656,9 +656,9 @@ static void crash_child(const char *path, int fd, int stop_after) {
             make_vec(v, 32, (uint64_t)(b * BATCH + i));
             sl_item it = item_at(p, b * BATCH + i);
             sl_embedding e = {"m", 32, v};
-            if (sl_library_put(lib, &it, &e, NULL) != SL_OK) _exit(6);
+            if (sl_catalog_put(lib, &it, &e, NULL) != SL_OK) _exit(6);
         }
-        if (sl_library_batch_commit(lib) != SL_OK) _exit(7);
+        if (sl_catalog_batch_commit(lib) != SL_OK) _exit(7);
         unsigned char done = (unsigned char)(b & 0x7f);
         if (write(fd, &done, 1) != 1) _exit(8);
     }
@@ -669,10 +669,10 @@ static void crash_child(const char *path, int fd, int stop_after) {
 static void check_after_crash(const char *path, int64_t min_batches,
                               int64_t max_batches) {
     CHECK(sql_integrity_ok(path));
-    sl_library *lib = NULL;
-    REQUIRE(sl_library_open(path, SL_LIBRARY_VERIFY, &lib) == SL_OK);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_VERIFY, &lib) == SL_OK);
     int64_t count = -1;
-    CHECK(sl_library_count(lib, &count) == SL_OK);
+    CHECK(sl_catalog_count(lib, &count) == SL_OK);
     CHECK_MSG(count % BATCH == 0 && count >= min_batches * BATCH &&
                   count <= max_batches * BATCH,
               "count %lld, batches %lld..%lld", (long long)count,
@@ -681,12 +681,12 @@ static void check_after_crash(const char *path, int64_t min_batches,
     float *vecs = NULL;
     size_t n = 0;
     uint32_t dim = 0;
-    CHECK(sl_library_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK);
+    CHECK(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK);
     CHECK(n == (size_t)count && dim == 32);
     int ok = 1;
     for (size_t r = 0; r < n; r++) {
         sl_item it;
-        if (sl_library_get_item(lib, ids[r], &it) != SL_OK) {
+        if (sl_catalog_get_item(lib, ids[r], &it) != SL_OK) {
             ok = 0;
             break;
         }
@@ -701,7 +701,7 @@ static void check_after_crash(const char *path, int64_t min_batches,
     CHECK(ok);
     free(ids);
     sl_free_aligned(vecs);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     CHECK(sql_int(path, "SELECT count(DISTINCT path) FROM items") == count);
 }
 
@@ -749,34 +749,34 @@ static void test_crash(void) {
     check_after_crash(path, 5, 5);
 
     /* resume: a rerun skips the committed items and adds the rest */
-    sl_library *lib = NULL;
-    REQUIRE(sl_library_open(path, 0, &lib) == SL_OK);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
     int64_t gen = 0, removed = -1;
-    CHECK(sl_library_begin_scan(lib, &gen) == SL_OK);
+    CHECK(sl_catalog_begin_scan(lib, &gen) == SL_OK);
     int skipped = 0, added = 0;
     float v[32];
-    CHECK(sl_library_batch_begin(lib) == SL_OK);
+    CHECK(sl_catalog_batch_begin(lib) == SL_OK);
     for (int k = 0; k < 80; k++) {
         char p[64];
         snprintf(p, sizeof p, "/crash/%06d.jpg", k);
         sl_item_info info;
-        CHECK(sl_library_lookup(lib, p, &info) == SL_OK);
+        CHECK(sl_catalog_lookup(lib, p, &info) == SL_OK);
         if (info.known && info.size == k && info.has_embedding) {
-            CHECK(sl_library_touch(lib, info.id) == SL_OK);
+            CHECK(sl_catalog_touch(lib, info.id) == SL_OK);
             skipped++;
         } else {
             make_vec(v, 32, (uint64_t)k);
             sl_item it = item_at(p, k);
             sl_embedding e = {"m", 32, v};
-            CHECK(sl_library_put(lib, &it, &e, NULL) == SL_OK);
+            CHECK(sl_catalog_put(lib, &it, &e, NULL) == SL_OK);
             added++;
         }
     }
-    CHECK(sl_library_batch_commit(lib) == SL_OK);
+    CHECK(sl_catalog_batch_commit(lib) == SL_OK);
     const char *roots[] = {"/crash"};
-    CHECK(sl_library_end_scan(lib, gen, roots, 1, &removed) == SL_OK);
+    CHECK(sl_catalog_end_scan(lib, gen, roots, 1, &removed) == SL_OK);
     CHECK(skipped == 50 && added == 30 && removed == 0);
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     check_after_crash(path, 8, 8);
 
     /* random kill points: the child runs free, the parent kills it after a
@@ -798,16 +798,16 @@ static void test_crash(void) {
 /* Open cost with and without quick_check on a mid-sized library. */
 static void measure_open(void) {
     const char *path = tmp("measure.db");
-    sl_library *lib = make_library(path, 5000, 256);
-    sl_library_close(lib);
+    sl_catalog *lib = make_library(path, 5000, 256);
+    sl_catalog_close(lib);
     double t0 = sl_now();
-    int ok = sl_library_open(path, 0, &lib) == SL_OK;
+    int ok = sl_catalog_open(path, 0, &lib) == SL_OK;
     double t1 = sl_now();
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     double t2 = sl_now();
-    ok &= sl_library_open(path, SL_LIBRARY_VERIFY, &lib) == SL_OK;
+    ok &= sl_catalog_open(path, SL_CATALOG_VERIFY, &lib) == SL_OK;
     double t3 = sl_now();
-    sl_library_close(lib);
+    sl_catalog_close(lib);
     CHECK(ok);
     size_t size = 0;
     free(sl_test_read(path, &size));
