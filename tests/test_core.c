@@ -144,6 +144,31 @@ static void test_cpu(void) {
     printf("cpu level: %s\n", sl_cpu_name(l));
 }
 
+static void test_sha256(void) {
+    /* FIPS 180-2 examples: "abc" and the empty message. */
+    char hex[2 * SL_SHA256_SIZE + 1];
+    uint8_t d[SL_SHA256_SIZE];
+    sl_sha256_once("abc", 3, d);
+    sl_hex(d, sizeof d, hex);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+    sl_sha256_once("", 0, d);
+    sl_hex(d, sizeof d, hex);
+    CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+    /* Incremental in uneven pieces equals one shot. */
+    uint8_t buf[1000], one[SL_SHA256_SIZE], inc[SL_SHA256_SIZE];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 31 + 7);
+    sl_sha256_once(buf, sizeof buf, one);
+    sl_sha256 *h;
+    REQUIRE(sl_sha256_new(&h) == SL_OK);
+    sl_sha256_update(h, buf, 1);
+    sl_sha256_update(h, buf + 1, 0);
+    sl_sha256_update(h, buf + 1, 500);
+    sl_sha256_update(h, buf + 501, 499);
+    sl_sha256_final(h, inc);
+    sl_sha256_free(h);
+    CHECK(memcmp(one, inc, sizeof one) == 0);
+}
+
 int main(void) {
     test_status();
     test_error_is_thread_local();
@@ -152,5 +177,6 @@ int main(void) {
     test_files();
     test_alloc();
     test_cpu();
+    test_sha256();
     return sl_test_summary();
 }

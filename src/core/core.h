@@ -120,6 +120,20 @@ void sl_mmap_close(sl_mmap *map);
 sl_status sl_file_write_atomic(const char *path, const void *data,
                                size_t size);
 
+/* ---- hashing ----------------------------------------------------------- */
+
+/* SHA-256 (OpenSSL's libcrypto), one shot or incremental. The incremental
+ * state is opaque; sl_sha256_free(NULL) is a no-op. */
+#define SL_SHA256_SIZE 32
+typedef struct sl_sha256 sl_sha256;
+void sl_sha256_once(const void *data, size_t size, uint8_t out[SL_SHA256_SIZE]);
+sl_status sl_sha256_new(sl_sha256 **out);
+void sl_sha256_update(sl_sha256 *h, const void *data, size_t size);
+void sl_sha256_final(sl_sha256 *h, uint8_t out[SL_SHA256_SIZE]);
+void sl_sha256_free(sl_sha256 *h);
+/* Lowercase hex of n bytes into out (2n + 1 chars with the NUL). */
+void sl_hex(const uint8_t *bytes, size_t n, char *out);
+
 /* Monotonic clock in seconds (for progress and benchmarks). */
 double sl_now(void);
 

@@ -9,11 +9,7 @@
 
 #include "core/core.h"
 
-typedef struct sl_recall {
-    double r1, r5, r10;  /* fractions in [0, 1] */
-    double median_rank;  /* 1 = always first */
-    size_t n_queries;
-} sl_recall;
+/* sl_recall is public (include/searchlite.h). */
 
 /* img (n_img, dim) and cap (n_cap, dim) row-major embeddings; cap_img[a] is
  * the image of caption a. Text->image: each caption ranks all images.
