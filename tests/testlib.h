@@ -57,6 +57,12 @@ const char *sl_test_asset(const char *relative);
  * fixture fetches every group). */
 const char *sl_test_asset_fetch(const char *group, const char *relative);
 
+/* Path of the lite model file (docs/MODEL.md) built from the assets into
+ * the build tree. The "lite_model" ctest fixture (test_model) builds it
+ * first; a test program run on its own builds it when it is missing
+ * (about 5 s). Aborts the test program when the build fails. */
+const char *sl_test_lite_model(void);
+
 /* Reads a whole file; aborts the test program on failure. Caller frees. */
 uint8_t *sl_test_read(const char *path, size_t *size);
 

@@ -9,6 +9,8 @@
 
 #define SL_LITE_ARCH "searchlite-lite"
 #define SL_LITE_FILE_VERSION 1u
+/* Longest searchlite.model_id accepted, with its NUL. */
+#define SL_LITE_MODEL_ID_MAX 128
 
 /* Writes the model file atomically. `tflite` holds the image model's bytes;
  * labels[k] is the line of class k (without "background"); `input_size` is

