@@ -1,15 +1,46 @@
 #!/usr/bin/env bash
-# The demo: classify the bundled sample images (and a few COCO photos) with
-# the default MobileNetV2 through searchlite's own TFLite interpreter.
+# make demo: the whole path on the bundled default data.
+#   1. fetch the assets (copied from ../shared, else downloaded and checked);
+#   2. build the default model once (searchlite model build);
+#   3. index the 80 COCO photos of coco-train80 with their captions into a
+#      demo library (not your personal one);
+#   4. run a few text queries and an image query, and write a gallery page.
 #   scripts/demo.sh [PATH/TO/searchlite]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=${1:-$here/../build/searchlite}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+out=$(dirname "$bin")/demo
 assets=$("$here/fetch-assets.sh" --dir)
-"$here/fetch-assets.sh" models samples coco-train80
-model="$assets/models/mobilenet_v2_1.0_224_quant.tflite"
-labels="$assets/models/imagenet_labels.txt"
-echo "== searchlite classify with $(basename "$model") =="
-"$bin" classify "$model" --labels "$labels" -k 5 \
-  "$assets"/samples/*.bmp \
-  $(ls "$assets"/coco-train80/images/*.jpg | head -n 3)
+"$here/fetch-assets.sh" models coco-train80 wordvecs
+mkdir -p "$out"
+library="$out/library.db"
+page="$out/gallery.html"
+
+echo "== 1. the default model =="
+if "$bin" model info >/dev/null 2>&1; then
+  "$bin" model info
+else
+  "$bin" model build
+fi
+
+echo
+echo "== 2. searchlite index coco-train80 (80 photos) =="
+"$bin" index "$assets/coco-train80/images" --captions "$assets/coco-train80/captions.json" --library "$library"
+
+echo
+echo "== 3. searchlite search =="
+"$bin" search "a dog sitting on a chair" -k 5 --library "$library"
+echo
+"$bin" similar "$assets/coco-train80/images/000000000790.jpg" -k 3 --library "$library"
+"$bin" search -k 8 --library "$library" --html "$page" \
+  -q "a dog sitting on a chair" -q "a teddy bear" -q "a pizza on a plate" \
+  -q "a red bus on the street" -q "people playing tennis" >/dev/null
+
+echo
+echo "Gallery page: $page"
+echo "  open it in a browser: file://$page"
+echo "Try your own queries:"
+echo "  $bin search \"a kitchen sink\" --library $library"
+echo "Or index your photos into your own library (~/.local/share/searchlite):"
+echo "  $bin index ~/Pictures && $bin search \"a beach at sunset\" --html results.html"

@@ -8,6 +8,11 @@
 #include <string.h>
 
 static const sl_command commands[] = {
+    {"search", "find the library's images that match a text query", cmd_search},
+    {"similar", "find the library's images most like a given image", cmd_similar},
+    {"index", "add folders of photos to the library (new and changed files)", cmd_index},
+    {"eval", "measure retrieval (Recall@K) on a COCO captions set", cmd_eval},
+    {"model", "build the default model, or describe a model file", cmd_model},
     {"classify", "label images with a TFLite classifier (top-k classes)", cmd_classify},
 };
 
@@ -20,8 +25,13 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
+            "\nfirst steps:\n"
+            "  searchlite model build              # once: makes the default model\n"
+            "  searchlite index ~/Pictures         # embeds your photos into the library\n"
+            "  searchlite search \"a dog sitting on a chair\" --html results.html\n"
             "\n'searchlite COMMAND --help' describes a command.\n"
-            "Environment: SEARCHLITE_ASSETS (asset cache), SEARCHLITE_CPU=scalar|avx2|avx512|avx512vnni (cap the SIMD level)\n");
+            "Environment: SEARCHLITE_MODEL, SEARCHLITE_LIBRARY (default model and library),\n"
+            "  SEARCHLITE_ASSETS (asset cache), SEARCHLITE_CPU=scalar|avx2|avx512|avx512vnni (cap the SIMD level)\n");
 }
 
 int main(int argc, char **argv) {

