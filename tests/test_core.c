@@ -116,6 +116,16 @@ static void test_files(void) {
     CHECK(strstr(sl_last_error(), "/nonexistent/x") != NULL);
     CHECK(sl_file_read(sl_test_tmpdir(), 10, &data, &n) == SL_ERR_IO); /* a directory */
     CHECK(sl_file_write_atomic("/nonexistent/dir/file", "x", 1) == SL_ERR_IO);
+    /* New files get the mode open(..., 0666) would give under the umask
+     * (not mkstemp's 0600); an existing file keeps its mode. */
+    mode_t old_mask = umask(027);
+    char fresh[512];
+    snprintf(fresh, sizeof fresh, "%s/mode.bin", sl_test_tmpdir());
+    struct stat sb;
+    CHECK(sl_file_write_atomic(fresh, "m", 1) == SL_OK && stat(fresh, &sb) == 0 && (sb.st_mode & 0777) == 0640);
+    CHECK(chmod(fresh, 0604) == 0);
+    CHECK(sl_file_write_atomic(fresh, "n", 1) == SL_OK && stat(fresh, &sb) == 0 && (sb.st_mode & 0777) == 0604);
+    umask(old_mask);
 
     sl_mmap m;
     CHECK(sl_mmap_open(path, &m) == SL_OK && m.size == 1 && m.data[0] == 'x');

@@ -113,6 +113,29 @@ static sl_status fsync_dir_of(const char *path) {
     return SL_OK;
 }
 
+/* The mode a plain open(path, O_CREAT, 0666) would give: mkstemp makes its
+ * file 0600, which would leave a gallery page or a model unreadable to the
+ * other users it is meant for. The umask is read from /proc (umask(2)
+ * cannot read it without briefly changing it for every thread); elsewhere
+ * the common 022 is assumed. An existing target keeps its own mode. */
+static mode_t new_file_mode(const char *path) {
+    struct stat st;
+    if (stat(path, &st) == 0) return st.st_mode & 07777;
+    mode_t mask = 022;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f) {
+        char line[256];
+        unsigned m;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Umask: %o", &m) == 1) {
+                mask = (mode_t)m;
+                break;
+            }
+        fclose(f);
+    }
+    return 0666 & ~mask;
+}
+
 sl_status sl_file_write_atomic(const char *path, const void *data, size_t size) {
     if (!path || (!data && size)) return sl_fail(SL_ERR_ARG, "atomic write: bad arguments");
     size_t len = strlen(path);
@@ -126,6 +149,7 @@ sl_status sl_file_write_atomic(const char *path, const void *data, size_t size) 
         free(tmp);
         return st;
     }
+    (void)fchmod(fd, new_file_mode(path)); /* best effort: 0600 is still a correct file */
     const uint8_t *p = data;
     size_t left = size;
     while (left) {
