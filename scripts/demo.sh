@@ -30,12 +30,12 @@ echo "== 2. searchlite index coco-train80 (80 photos) =="
 
 echo
 echo "== 3. searchlite search =="
-"$bin" search "a dog sitting on a chair" -k 5 --library "$library"
+"$bin" search "a dog sitting on top of a truck" -k 3 --library "$library"
 echo
 "$bin" similar "$assets/coco-train80/images/000000000790.jpg" -k 3 --library "$library"
-"$bin" search -k 8 --library "$library" --html "$page" \
-  -q "a dog sitting on a chair" -q "a teddy bear" -q "a pizza on a plate" \
-  -q "a red bus on the street" -q "people playing tennis" >/dev/null
+"$bin" search -k 6 --library "$library" --html "$page" \
+  -q "a dog sitting on top of a truck" -q "a man skiing with his dog" -q "a teddy bear" \
+  -q "a pizza on a plate" -q "a train at the station" -q "sheep in a field" >/dev/null
 
 echo
 echo "Gallery page: $page"
