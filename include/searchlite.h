@@ -386,7 +386,7 @@ SL_API void sl_index_opts_init(sl_index_opts *opts);
  * and the next run resumes. A model other than the library's replaces all
  * its embeddings. Unreadable or corrupt files are skipped, logged at
  * SL_LOG_WARN with the reason, and counted in stats->failed.
- * stats (may be NULL) receives the final figures.
+ * opts may be NULL (defaults); stats (may be NULL) receives the final figures.
  * Errors: SL_ERR_ARG, SL_ERR_NOT_FOUND (a root does not exist), SL_ERR_IO
  * and SQLite failures (as sl_library_open), SL_ERR_NOMEM. */
 SL_API sl_status sl_library_index(sl_library *lib, const sl_model *model,
@@ -424,8 +424,8 @@ typedef struct sl_searcher_opts {
 
 SL_API void sl_searcher_opts_init(sl_searcher_opts *opts);
 
-/* Opens the library file read-only and loads its embeddings. The model
- * must be the one the library was indexed with.
+/* Opens the library file (never creating it) and loads its embeddings;
+ * opts may be NULL. The model must be the one the library was indexed with.
  * Errors: those of sl_library_open; SL_ERR_STATE (the library holds
  * embeddings of another model, or none: the message says to index). */
 SL_API sl_status sl_searcher_open(const sl_model *model, const char *library_path,

@@ -20,10 +20,24 @@ if [ -x "$build/bench/bench_qconv" ]; then
   echo "== searchlite: convolution layers of MobileNetV2 =="
   "$build/bench/bench_qconv" --summary || true
 fi
-if [ -x "$build/bench/bench_query" ]; then
+if [ -x "$build/bench/bench_query" ] && [ -x "$build/searchlite" ]; then
+  # Query latency through the public API (80 photos and 100,000 synthetic
+  # items), then the cold start of the real `searchlite search` on the same
+  # two library files. The model is built once into the build directory
+  # (or given with SEARCHLITE_BENCH_MODEL).
   "$here/fetch-assets.sh" wordvecs >/dev/null 2>&1 || true
-  echo "== searchlite: query latency, lite encoder + exact sparse search =="
-  "$build/bench/bench_query" "$assets" --threads 1 || true
+  qmodel=${SEARCHLITE_BENCH_MODEL:-$build/bench-model-lite.gguf}
+  [ -f "$qmodel" ] || "$build/searchlite" model build --quiet --assets "$assets" --out "$qmodel"
+  qlibs=$(mktemp -d)
+  echo "== searchlite: query latency, model loaded (bench_query; medians of 200 queries) =="
+  if "$build/bench/bench_query" "$qmodel" "$assets" --threads 1 --threads 2 --keep "$qlibs"; then
+    echo "== searchlite: cold start of searchlite search (warm page cache; medians of 20 runs) =="
+    "$here/../bench/bench_coldstart.sh" "$build/searchlite" "$qmodel" \
+      coco80="$qlibs/coco80.db" synthetic100k="$qlibs/synthetic100k.db" --runs 20 || echo "(cold start failed)"
+  else
+    echo "(bench_query failed)"
+  fi
+  rm -rf "$qlibs"
 fi
 if [ -x "$shared/tools/ort_anchor.sh" ] && [ "${SKIP_ANCHORS:-0}" != 1 ]; then
   "$here/install-deps.sh" bench >/dev/null

@@ -1,12 +1,14 @@
 /* Tests of the SQLite library catalog: creation and reopening, refusal of
  * foreign, newer, truncated and corrupt files, model identity, incremental
  * scans, crash safety of batches (a child killed with SIGKILL mid-batch),
- * bit-exact embedding round trips, metadata and path fidelity, snapshots.
+ * bit-exact embedding round trips (dense and sparse storage, both loaders),
+ * corrupt embedding blobs, metadata and path fidelity, snapshots.
  * SQLite itself (the sqlite3 C API) is the independent reference used to
  * forge and inspect files. */
 #include "catalog/catalog.h"
 #include "testlib.h"
 
+#include <float.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -795,6 +797,346 @@ static void test_crash(void) {
     }
 }
 
+/* ---- sparse storage --------------------------------------------------------- */
+
+/* A random finite, non-zero f32 (not -0 either): any bit pattern whose
+ * exponent is not all ones, subnormals included. */
+static float rand_nonzero(uint64_t *seed) {
+    for (;;) {
+        uint32_t bits = (uint32_t)sl_test_rand(seed);
+        if (((bits >> 23) & 0xff) == 0xff || (bits & 0x7fffffff) == 0) continue;
+        float x;
+        memcpy(&x, &bits, 4);
+        return x;
+    }
+}
+
+/* v = zeros with `nnz` random distinct non-zero entries. */
+static void make_sparse(float *v, uint32_t dim, uint32_t nnz, uint64_t *seed) {
+    memset(v, 0, dim * sizeof *v);
+    for (uint32_t k = 0; k < nnz;) {
+        uint32_t j = (uint32_t)(sl_test_rand(seed) % dim);
+        if (v[j] != 0.0f) continue;
+        v[j] = rand_nonzero(seed);
+        k++;
+    }
+}
+
+/* Stored format and blob size of an item, read with sqlite3 directly. */
+static int64_t stored_format(const char *path, int64_t id) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT format FROM embeddings WHERE item_id = %lld",
+             (long long)id);
+    return sql_int(path, sql);
+}
+static int64_t stored_bytes(const char *path, int64_t id) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT length(vec) FROM embeddings WHERE "
+             "item_id = %lld", (long long)id);
+    return sql_int(path, sql);
+}
+
+static void test_sparse_roundtrip(void) {
+    const char *path = tmp("sparse.db");
+    remove_db(path);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
+    enum { N = 9, D = 1000 };
+    REQUIRE(sl_catalog_set_model(lib, "sp", D) == SL_OK);
+
+    /* no embeddings yet: n == 0, ids NULL, a valid empty CSR */
+    int64_t *ids = (int64_t *)1;
+    sl_sparse_rows rows;
+    REQUIRE(sl_catalog_load_sparse(lib, &ids, &rows) == SL_OK);
+    CHECK(ids == NULL && rows.n == 0 && rows.dim == D && rows.row_first &&
+          rows.row_first[0] == 0);
+    sl_sparse_rows_free(&rows);
+
+    static float in[N][D], want[N][D];
+    /* nnz of each vector and the format it must be stored in: sparse
+     * exactly when 6 * nnz < 4 * dim, i.e. nnz <= 666 for dim 1000 */
+    static const uint32_t nnz[N] = {0, 30, 666, 667, D, 2, 30, 30, 1};
+    static const int64_t fmt[N] = {1, 1, 1, 0, 0, 1, 0, 1, 1};
+    uint64_t seed = 7;
+    for (int i = 0; i < N; i++) make_sparse(in[i], D, nnz[i], &seed);
+    /* the edge columns */
+    memset(in[5], 0, sizeof in[5]);
+    in[5][0] = 0.25f;
+    in[5][D - 1] = -3.5f;
+    /* dense storage keeps -0.0 bit for bit ... */
+    for (int j = 0; j < D; j++)
+        if (in[6][j] == 0.0f) in[6][j] = j % 4 ? 1.0f : -0.0f;
+    /* ... sparse storage keeps only values != 0, so -0.0 reads back +0.0 */
+    for (int j = 0; j < D; j += 2)
+        if (in[7][j] == 0.0f) in[7][j] = -0.0f;
+    in[8][123] = FLT_MIN / 4; /* a subnormal is != 0: kept */
+    memcpy(want, in, sizeof in);
+    for (int j = 0; j < D; j++)
+        if (want[7][j] == 0.0f) want[7][j] = 0.0f;
+
+    /* the all-zero vector first, on a handle that has not encoded any */
+    sl_item zero_item = item_at("/s/zero-first.jpg", 0);
+    sl_embedding zero_emb = {"sp", D, in[0]};
+    CHECK(sl_catalog_put(lib, &zero_item, &zero_emb, NULL) == SL_OK);
+    sl_item_info zi;
+    CHECK(sl_catalog_lookup(lib, "/s/zero-first.jpg", &zi) == SL_OK && zi.has_embedding);
+    CHECK(sl_catalog_put(lib, &zero_item, NULL, NULL) == SL_OK); /* embedding dropped again */
+
+    int64_t id[N];
+    CHECK(sl_catalog_batch_begin(lib) == SL_OK);
+    for (int i = N - 1; i >= 0; i--) {
+        char p[32];
+        snprintf(p, sizeof p, "/s/%d.jpg", i);
+        sl_item it = item_at(p, i);
+        sl_embedding e = {"sp", D, in[i]};
+        CHECK(sl_catalog_put(lib, &it, &e, &id[i]) == SL_OK);
+    }
+    /* an item without an embedding is not loaded */
+    sl_item bare = item_at("/s/bare.jpg", 99);
+    CHECK(sl_catalog_put(lib, &bare, NULL, NULL) == SL_OK);
+    /* inside a batch, the batch is the snapshot read */
+    REQUIRE(sl_catalog_load_sparse(lib, &ids, &rows) == SL_OK);
+    CHECK(rows.n == N);
+    free(ids);
+    sl_sparse_rows_free(&rows);
+    CHECK(sl_catalog_batch_commit(lib) == SL_OK);
+    sl_catalog_close(lib);
+
+    for (int i = 0; i < N; i++) {
+        int64_t f = stored_format(path, id[i]), b = stored_bytes(path, id[i]);
+        int64_t nz = 0;
+        for (int j = 0; j < D; j++) nz += in[i][j] != 0.0f;
+        int64_t want_bytes = fmt[i] ? 6 * nz : 4 * D;
+        CHECK_MSG(f == fmt[i] && b == want_bytes,
+                  "vector %d: format %lld, %lld bytes; want %lld, %lld", i,
+                  (long long)f, (long long)b, (long long)fmt[i],
+                  (long long)want_bytes);
+    }
+    /* the empty sparse vector is an empty BLOB, not NULL */
+    CHECK(sql_int(path, "SELECT count(*) FROM embeddings WHERE typeof(vec) = "
+                        "'blob'") == N);
+
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
+    float *vecs = NULL;
+    size_t n = 0;
+    uint32_t dim = 0;
+    REQUIRE(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK);
+    REQUIRE(n == N && dim == D);
+    /* ids ascend, and were put in reverse: row r is vector N - 1 - r */
+    for (int r = 0; r < N; r++) {
+        int i = N - 1 - r;
+        CHECK(ids[r] == id[i]);
+        CHECK_MSG(memcmp(vecs + (size_t)r * D, want[i], sizeof want[i]) == 0,
+                  "dense load of vector %d is not bit-exact", i);
+    }
+    free(ids);
+
+    int64_t *sids = NULL;
+    REQUIRE(sl_catalog_load_sparse(lib, &sids, &rows) == SL_OK);
+    REQUIRE(rows.n == N && rows.dim == D && sids != NULL);
+    for (int r = 0; r < N; r++) {
+        int i = N - 1 - r;
+        CHECK(sids[r] == id[i]);
+        uint32_t e = rows.row_first[r], exact = 1;
+        for (uint32_t j = 0; j < D; j++) {
+            if (want[i][j] == 0.0f) continue;
+            if (e >= rows.row_first[r + 1] || rows.col[e] != j ||
+                memcmp(&rows.val[e], &want[i][j], 4) != 0)
+                exact = 0;
+            e++;
+        }
+        CHECK_MSG(exact && e == rows.row_first[r + 1],
+                  "sparse load of vector %d differs", i);
+    }
+    /* the same CSR as converting the dense load */
+    sl_sparse_rows ref;
+    REQUIRE(sl_sparse_from_dense(vecs, n, D, &ref) == SL_OK);
+    CHECK(memcmp(ref.row_first, rows.row_first, (N + 1) * 4) == 0);
+    CHECK(memcmp(ref.col, rows.col, ref.row_first[N] * 2) == 0);
+    CHECK(memcmp(ref.val, rows.val, ref.row_first[N] * 4) == 0);
+    sl_sparse_rows_free(&ref);
+    sl_sparse_rows_free(&rows);
+    CHECK(rows.row_first == NULL && rows.n == 0);
+    free(sids);
+    sl_free_aligned(vecs);
+
+    /* a re-put switches format in place */
+    sl_item it = item_at("/s/1.jpg", 1);
+    sl_embedding e = {"sp", D, in[4]};
+    CHECK(sl_catalog_put(lib, &it, &e, NULL) == SL_OK);
+    sl_catalog_close(lib);
+    CHECK(stored_format(path, id[1]) == 0 && stored_bytes(path, id[1]) == 4 * D);
+
+    /* no model: SL_ERR_STATE; NULL arguments: SL_ERR_ARG */
+    const char *p2 = tmp("sparse-nomodel.db");
+    remove_db(p2);
+    REQUIRE(sl_catalog_open(p2, SL_CATALOG_CREATE, &lib) == SL_OK);
+    CHECK(sl_catalog_load_sparse(lib, &ids, &rows) == SL_ERR_STATE);
+    CHECK(ids == NULL && rows.row_first == NULL);
+    CHECK(sl_catalog_load_sparse(lib, NULL, &rows) == SL_ERR_ARG);
+    CHECK(sl_catalog_load_sparse(lib, &ids, NULL) == SL_ERR_ARG);
+    sl_catalog_close(lib);
+}
+
+/* Forges the blob of item `id` (format, hex bytes) with sqlite3, then
+ * checks that both loaders refuse the library naming that item. */
+static void expect_bad_blob(const char *path, int64_t id, int format,
+                            const char *blob_sql, const char *what) {
+    char sql[600];
+    snprintf(sql, sizeof sql, "PRAGMA ignore_check_constraints = 1; "
+             "UPDATE embeddings SET format = %d, vec = %s WHERE item_id = %lld",
+             format, blob_sql, (long long)id);
+    CHECK_MSG(sql_exec(path, sql) == SQLITE_OK, "forging %s", what);
+    char name[32];
+    snprintf(name, sizeof name, "item %lld", (long long)id);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
+    int64_t *ids = NULL;
+    float *vecs = NULL;
+    size_t n = 0;
+    uint32_t dim = 0;
+    sl_status st = sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim);
+    CHECK_MSG(st == SL_ERR_CORRUPT && strstr(sl_last_error(), name),
+              "dense load of %s: %s (%s)", what, sl_status_str(st),
+              sl_last_error());
+    CHECK(ids == NULL && vecs == NULL && n == 0);
+    sl_sparse_rows rows;
+    st = sl_catalog_load_sparse(lib, &ids, &rows);
+    CHECK_MSG(st == SL_ERR_CORRUPT && strstr(sl_last_error(), name),
+              "sparse load of %s: %s (%s)", what, sl_status_str(st),
+              sl_last_error());
+    CHECK(ids == NULL && rows.row_first == NULL && rows.n == 0);
+    sl_catalog_close(lib);
+}
+
+static void test_sparse_corrupt(void) {
+    const char *path = tmp("sparse-bad.db");
+    remove_db(path);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
+    REQUIRE(sl_catalog_set_model(lib, "m", 16) == SL_OK);
+    float sp[16] = {0}, dn[16];
+    sp[3] = 1.0f;
+    sp[7] = 2.0f;
+    for (int j = 0; j < 16; j++) dn[j] = (float)(j + 1);
+    int64_t id_sp = 0, id_dn = 0;
+    sl_item it = item_at("/c/sparse.jpg", 1);
+    sl_embedding e = {"m", 16, sp};
+    REQUIRE(sl_catalog_put(lib, &it, &e, &id_sp) == SL_OK);
+    it = item_at("/c/dense.jpg", 2);
+    e.vec = dn;
+    REQUIRE(sl_catalog_put(lib, &it, &e, &id_dn) == SL_OK);
+    sl_catalog_close(lib);
+    CHECK(stored_format(path, id_sp) == 1 && stored_bytes(path, id_sp) == 12);
+    CHECK(stored_format(path, id_dn) == 0 && stored_bytes(path, id_dn) == 64);
+
+    /* u16 columns then f32 values, little-endian: 1.0f = 0000803f */
+    struct {
+        int format;
+        const char *blob, *what;
+    } bad[] = {
+        {1, "x'00000000000000'", "7-byte sparse blob"},
+        {1, "zeroblob(102)", "17 entries for dim 16"},
+        {1, "zeroblob(64)", "a dense-sized blob marked sparse"},
+        {1, "x'070003000000803f0000803f'", "decreasing columns"},
+        {1, "x'030003000000803f0000803f'", "duplicate column"},
+        {1, "x'030010000000803f0000803f'", "column 16 of dim 16"},
+        {1, "x'0300ffff0000803f0000803f'", "column 65535"},
+        {1, "x'030007000000803f0000c07f'", "sparse NaN"},
+        {1, "x'030007000000807f0000803f'", "sparse +Inf"},
+        {0, "zeroblob(60)", "60-byte dense blob"},
+        {0, "zeroblob(12)", "a sparse-sized blob marked dense"},
+        {2, "x'030007000000803f0000803f'", "unknown format 2"},
+    };
+    for (size_t k = 0; k < SL_ARRAY_LEN(bad); k++)
+        expect_bad_blob(path, id_sp, bad[k].format, bad[k].blob, bad[k].what);
+    /* a NaN in a dense blob, after a valid sparse row */
+    CHECK(sql_exec(path, "UPDATE embeddings SET format = 1, vec = "
+                         "x'030007000000803f0000803f' WHERE item_id = 1") ==
+          SQLITE_OK);
+    expect_bad_blob(path, id_dn, 0,
+                    "x'0000803f0000803f0000803f0000803f0000803f0000803f"
+                    "0000803f0000803f0000803f0000803f0000803f0000803f"
+                    "0000803f0000803f0000803f0000c0ff'", "dense -NaN");
+    /* repaired, both load again */
+    CHECK(sql_exec(path, "UPDATE embeddings SET format = 0, vec = zeroblob(64) "
+                         "WHERE item_id = 2") == SQLITE_OK);
+    REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
+    int64_t *ids = NULL;
+    sl_sparse_rows rows;
+    CHECK(sl_catalog_load_sparse(lib, &ids, &rows) == SL_OK && rows.n == 2 &&
+          rows.row_first[2] == 2);
+    free(ids);
+    sl_sparse_rows_free(&rows);
+    sl_catalog_close(lib);
+    /* the schema refuses format 2 when constraints are on */
+    CHECK(sql_exec(path, "UPDATE embeddings SET format = 2") ==
+          SQLITE_CONSTRAINT);
+}
+
+/* The calls the indexer uses besides put/touch, and model identity seen
+ * through a second handle that switched models meanwhile. */
+static void test_indexer_calls(void) {
+    const char *path = tmp("indexer.db");
+    sl_catalog *lib = make_library(path, 3, 8);
+    sl_item_info info;
+    REQUIRE(sl_catalog_lookup(lib, "/photos/img0001.jpg", &info) == SL_OK && info.known);
+    int64_t gen = 0;
+    CHECK(sl_catalog_begin_scan(lib, &gen) == SL_OK);
+    /* touch_mtime: new mtime, stamped, embedding kept */
+    CHECK(sl_catalog_touch_mtime(lib, info.id, 42) == SL_OK);
+    sl_item_info after;
+    CHECK(sl_catalog_lookup(lib, "/photos/img0001.jpg", &after) == SL_OK && after.mtime_ns == 42 &&
+          after.has_embedding && after.size == info.size);
+    CHECK(sl_catalog_touch_mtime(lib, 999999, 1) == SL_ERR_NOT_FOUND);
+    int64_t removed = -1;
+    CHECK(sl_catalog_end_scan(lib, gen, NULL, 0, &removed) == SL_OK && removed == 2);
+    /* set_metadata: replaces, clears, refuses invalid JSON and unknown ids */
+    sl_item it;
+    CHECK(sl_catalog_set_metadata(lib, info.id, "{\"captions\":[\"a\"]}") == SL_OK);
+    CHECK(sl_catalog_get_item(lib, info.id, &it) == SL_OK && it.metadata &&
+          strcmp(it.metadata, "{\"captions\":[\"a\"]}") == 0 && it.mtime_ns == 42);
+    CHECK(sl_catalog_set_metadata(lib, info.id, "{not json") == SL_ERR_ARG);
+    CHECK(sl_catalog_get_item(lib, info.id, &it) == SL_OK && it.metadata &&
+          strcmp(it.metadata, "{\"captions\":[\"a\"]}") == 0);
+    CHECK(sl_catalog_set_metadata(lib, info.id, NULL) == SL_OK);
+    CHECK(sl_catalog_get_item(lib, info.id, &it) == SL_OK && it.metadata == NULL);
+    CHECK(sl_catalog_set_metadata(lib, 999999, "{}") == SL_ERR_NOT_FOUND);
+    int64_t n = -1;
+    CHECK(sl_catalog_count_embeddings(lib, &n) == SL_OK && n == 1);
+
+    /* a second handle switches to model "b" and stores one embedding */
+    sl_catalog *other = NULL;
+    REQUIRE(sl_catalog_open(path, 0, &other) == SL_OK);
+    CHECK(sl_catalog_set_model(other, "b", 4) == SL_OK);
+    float v4[4] = {1, 0, 0, 0};
+    sl_item it2 = item_at("/photos/b.jpg", 7);
+    sl_embedding e4 = {"b", 4, v4};
+    CHECK(sl_catalog_put(other, &it2, &e4, NULL) == SL_OK);
+    it2.path = "/photos/b2.jpg";
+    CHECK(sl_catalog_put(other, &it2, &e4, NULL) == SL_OK);
+    /* the first handle counts by the file's model (2 of "b"), not by its
+     * stale copy ("m", whose embeddings are gone) */
+    CHECK(sl_catalog_count_embeddings(lib, &n) == SL_OK && n == 2);
+    CHECK(sql_int(path, "SELECT count(*) FROM embeddings WHERE model = 'b'") == 2);
+    /* and switching back to "m" from it wipes "b"'s embeddings rather than
+     * believing nothing changed */
+    CHECK(sl_catalog_set_model(lib, "m", 8) == SL_OK);
+    CHECK(sql_int(path, "SELECT count(*) FROM embeddings") == 0);
+    const char *model = NULL;
+    uint32_t dim = 0;
+    CHECK(sl_catalog_model(lib, &model, &dim) == SL_OK && strcmp(model, "m") == 0 && dim == 8);
+    CHECK(sl_catalog_count_embeddings(other, &n) == SL_OK && n == 0);
+    sl_catalog_close(other);
+    sl_catalog_close(lib);
+    /* no model at all: zero */
+    const char *p2 = tmp("indexer-nomodel.db");
+    remove_db(p2);
+    REQUIRE(sl_catalog_open(p2, SL_CATALOG_CREATE, &lib) == SL_OK);
+    CHECK(sl_catalog_count_embeddings(lib, &n) == SL_OK && n == 0);
+    sl_catalog_close(lib);
+}
+
 /* Open cost with and without quick_check on a mid-sized library. */
 static void measure_open(void) {
     const char *path = tmp("measure.db");
@@ -816,6 +1158,50 @@ static void measure_open(void) {
            (t3 - t2) * 1e3);
 }
 
+/* Load cost of sparse storage (lite-like: dim 1,000, 30 non-zeros). */
+static void measure_sparse(void) {
+    enum { N = 10000, D = 1000 };
+    const char *path = tmp("measure-sparse.db");
+    remove_db(path);
+    sl_catalog *lib = NULL;
+    REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
+    REQUIRE(sl_catalog_set_model(lib, "lite", D) == SL_OK);
+    static float v[D];
+    uint64_t seed = 5;
+    double t0 = sl_now();
+    REQUIRE(sl_catalog_batch_begin(lib) == SL_OK);
+    for (int i = 0; i < N; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/lite/%06d.jpg", i);
+        make_sparse(v, D, 30, &seed);
+        sl_item it = item_at(p, i);
+        sl_embedding e = {"lite", D, v};
+        REQUIRE(sl_catalog_put(lib, &it, &e, NULL) == SL_OK);
+    }
+    REQUIRE(sl_catalog_batch_commit(lib) == SL_OK);
+    double t1 = sl_now();
+    int64_t *ids = NULL;
+    sl_sparse_rows rows;
+    CHECK(sl_catalog_load_sparse(lib, &ids, &rows) == SL_OK && rows.n == N && rows.row_first[N] == 30u * N);
+    double t2 = sl_now();
+    free(ids);
+    sl_sparse_rows_free(&rows);
+    float *vecs = NULL;
+    size_t n = 0;
+    uint32_t dim = 0;
+    double t3 = sl_now();
+    CHECK(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) == SL_OK && n == N);
+    double t4 = sl_now();
+    free(ids);
+    sl_free_aligned(vecs);
+    sl_catalog_close(lib);
+    size_t size = 0;
+    free(sl_test_read(path, &size));
+    printf("sparse library (10000 items, dim 1000, 30 non-zeros): %.1f MB, put %.1f us/item, "
+           "load_sparse %.1f ms, load_embeddings (dense) %.1f ms\n",
+           size / 1e6, (t1 - t0) * 1e6 / N, (t2 - t1) * 1e3, (t4 - t3) * 1e3);
+}
+
 int main(void) {
     test_create_reopen();
     test_foreign_files();
@@ -824,10 +1210,14 @@ int main(void) {
     test_models();
     test_scan();
     test_roundtrip();
+    test_sparse_roundtrip();
+    test_sparse_corrupt();
+    test_indexer_calls();
     test_strings();
     test_snapshots();
     test_two_handles();
     test_crash();
     measure_open();
+    measure_sparse();
     return sl_test_summary();
 }

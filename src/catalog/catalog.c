@@ -10,16 +10,6 @@
 /* Snapshots above this are refused (SQLite's default blob limit is 1e9). */
 #define SL_LIB_SNAPSHOT_MAX 1000000000u
 
-static sl_status lib_bind_text(sl_catalog *lib, sl_cat_stmt q, int i,
-                               const char *text) {
-    size_t len = strlen(text);
-    if (len > 0x7fffffff)
-        return sl_fail(SL_ERR_LIMIT, "library %s: text too long", lib->path);
-    int rc = sqlite3_bind_text(lib->stmt[q], i, text, (int)len,
-                               SQLITE_STATIC);
-    return rc == SQLITE_OK ? SL_OK : sl_cat_fail(lib, rc);
-}
-
 /* Savepoint helpers: atomic units that nest inside an open batch. */
 static sl_status lib_op_begin(sl_catalog *lib) {
     return sl_cat_exec(lib, SL_Q_SAVEPOINT);
@@ -44,7 +34,7 @@ static sl_status lib_meta_set_text(sl_catalog *lib, const char *key,
                                    const char *value) {
     sqlite3_stmt *s = lib->stmt[SL_Q_META_SET];
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    sl_status st = lib_bind_text(lib, SL_Q_META_SET, 2, value);
+    sl_status st = sl_cat_bind_text(lib, SL_Q_META_SET, 2, value);
     if (st != SL_OK) {
         sl_cat_done(lib, SL_Q_META_SET);
         return st;
@@ -68,6 +58,49 @@ static bool all_finite(const float *v, size_t n) {
 
 /* ---- model identity ---------------------------------------------------- */
 
+/* Re-reads the model identity from the file into the handle: another
+ * connection may have switched models since this handle loaded it, and
+ * comparing with a stale copy would let embeddings of two models mix. */
+static sl_status lib_refresh_model(sl_catalog *lib) {
+    sqlite3_stmt *s = lib->stmt[SL_Q_META_GET];
+    char *id = NULL;
+    int64_t dim = 0;
+    sl_status st = SL_OK;
+    for (int k = 0; k < 2 && st == SL_OK; k++) {
+        sqlite3_bind_text(s, 1, k == 0 ? "model_id" : "model_dim", -1,
+                          SQLITE_STATIC);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW && k == 0 &&
+            sqlite3_column_type(s, 0) == SQLITE_TEXT) {
+            const unsigned char *v = sqlite3_column_text(s, 0);
+            int len = sqlite3_column_bytes(s, 0);
+            if (!v || len <= 0 || len > SL_CATALOG_MODEL_ID_MAX)
+                st = sl_fail(SL_ERR_CORRUPT, "library %s: bad model_id",
+                             lib->path);
+            else if (!(id = malloc((size_t)len + 1)))
+                st = sl_fail(SL_ERR_NOMEM, "library %s", lib->path);
+            else memcpy(id, v, (size_t)len + 1);
+        } else if (rc == SQLITE_ROW && k == 1) {
+            dim = sqlite3_column_int64(s, 0);
+        } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            st = sl_cat_fail(lib, rc);
+        }
+        sl_cat_done(lib, SL_Q_META_GET);
+    }
+    if (st == SL_OK && ((id == NULL) != (dim == 0) || dim < 0 ||
+                        dim > SL_CATALOG_DIM_MAX))
+        st = sl_fail(SL_ERR_CORRUPT, "library %s: bad model_id/model_dim",
+                     lib->path);
+    if (st != SL_OK) {
+        free(id);
+        return st;
+    }
+    free(lib->model_id);
+    lib->model_id = id;
+    lib->dim = (uint32_t)dim;
+    return SL_OK;
+}
+
 sl_status sl_catalog_set_model(sl_catalog *lib, const char *model_id,
                                uint32_t dim) {
     if (!lib || !model_id) return sl_fail(SL_ERR_ARG, "library: NULL argument");
@@ -78,6 +111,10 @@ sl_status sl_catalog_set_model(sl_catalog *lib, const char *model_id,
     if (dim < 1 || dim > SL_CATALOG_DIM_MAX)
         return sl_fail(SL_ERR_ARG, "library %s: model dim %u outside 1..%d",
                        lib->path, dim, SL_CATALOG_DIM_MAX);
+    if (!lib->in_batch) {
+        sl_status rs = lib_refresh_model(lib);
+        if (rs != SL_OK) return rs;
+    }
     if (lib->model_id && lib->dim == dim && strcmp(lib->model_id, model_id) == 0)
         return SL_OK;
     if (lib->in_batch)
@@ -147,9 +184,9 @@ sl_status sl_catalog_lookup(sl_catalog *lib, const char *path,
     if (!lib || !path || !info) return sl_fail(SL_ERR_ARG, "library: NULL argument");
     memset(info, 0, sizeof *info);
     sqlite3_stmt *s = lib->stmt[SL_Q_LOOKUP];
-    sl_status st = lib_bind_text(lib, SL_Q_LOOKUP, 1, path);
+    sl_status st = sl_cat_bind_text(lib, SL_Q_LOOKUP, 1, path);
     if (st == SL_OK && lib->model_id)
-        st = lib_bind_text(lib, SL_Q_LOOKUP, 2, lib->model_id);
+        st = sl_cat_bind_text(lib, SL_Q_LOOKUP, 2, lib->model_id);
     if (st != SL_OK) {
         sl_cat_done(lib, SL_Q_LOOKUP);
         return st;
@@ -194,7 +231,7 @@ static sl_status lib_put_rows(sl_catalog *lib, const sl_item *item,
                               const float *vec, int64_t *id) {
     sl_cat_stmt q = SL_Q_UPSERT;
     sqlite3_stmt *s = lib->stmt[q];
-    sl_status st = lib_bind_text(lib, q, 1, item->path);
+    sl_status st = sl_cat_bind_text(lib, q, 1, item->path);
     if (st == SL_OK) {
         sqlite3_bind_int64(s, 2, item->size);
         sqlite3_bind_int64(s, 3, item->mtime_ns);
@@ -205,7 +242,7 @@ static sl_status lib_put_rows(sl_catalog *lib, const sl_item *item,
             sqlite3_bind_null(s, 4);
         sqlite3_bind_int(s, 5, item->width);
         sqlite3_bind_int(s, 6, item->height);
-        if (item->metadata) st = lib_bind_text(lib, q, 7, item->metadata);
+        if (item->metadata) st = sl_cat_bind_text(lib, q, 7, item->metadata);
         else sqlite3_bind_null(s, 7);
         sqlite3_bind_int64(s, 8, lib->generation);
     }
@@ -222,16 +259,24 @@ static sl_status lib_put_rows(sl_catalog *lib, const sl_item *item,
     if (st != SL_OK) return st;
 
     if (vec) {
+        int format = SL_EMB_DENSE;
+        const void *blob = NULL;
+        size_t size = 0;
         s = lib->stmt[SL_Q_EMB_PUT];
         sqlite3_bind_int64(s, 1, row);
-        st = lib_bind_text(lib, SL_Q_EMB_PUT, 2, lib->model_id);
-        /* dim <= 65536, so 4*dim fits an int; host is little-endian
-         * (core.h), so the floats are the stored bytes. */
-        if (st == SL_OK)
-            sqlite3_bind_blob(s, 3, vec, (int)(lib->dim * sizeof(float)),
-                              SQLITE_STATIC);
-        if (st == SL_OK) st = sl_cat_exec(lib, SL_Q_EMB_PUT);
-        else sl_cat_done(lib, SL_Q_EMB_PUT);
+        st = sl_cat_bind_text(lib, SL_Q_EMB_PUT, 2, lib->model_id);
+        if (st == SL_OK) st = sl_cat_encode(lib, vec, &format, &blob, &size);
+        if (st == SL_OK) {
+            sqlite3_bind_int(s, 3, format);
+            /* A sparse all-zero vector is an empty blob, which must stay a
+             * BLOB rather than become NULL (bind_blob of size 0 may). Sizes
+             * are at most 6 * 65536 bytes, so they fit an int. */
+            if (size == 0) sqlite3_bind_zeroblob(s, 4, 0);
+            else sqlite3_bind_blob(s, 4, blob, (int)size, SQLITE_STATIC);
+            st = sl_cat_exec(lib, SL_Q_EMB_PUT);
+        } else {
+            sl_cat_done(lib, SL_Q_EMB_PUT);
+        }
     } else {
         sqlite3_bind_int64(lib->stmt[SL_Q_EMB_DEL], 1, row);
         st = sl_cat_exec(lib, SL_Q_EMB_DEL);
@@ -275,6 +320,39 @@ sl_status sl_catalog_touch(sl_catalog *lib, int64_t item_id) {
     sqlite3_bind_int64(s, 1, item_id);
     sqlite3_bind_int64(s, 2, lib->generation);
     sl_status st = sl_cat_exec(lib, SL_Q_TOUCH);
+    if (st == SL_OK && sqlite3_changes(lib->db) == 0)
+        st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no item %lld", lib->path,
+                     (long long)item_id);
+    return st;
+}
+
+sl_status sl_catalog_touch_mtime(sl_catalog *lib, int64_t item_id,
+                                 int64_t mtime_ns) {
+    if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
+    sqlite3_stmt *s = lib->stmt[SL_Q_TOUCH_MTIME];
+    sqlite3_bind_int64(s, 1, item_id);
+    sqlite3_bind_int64(s, 2, lib->generation);
+    sqlite3_bind_int64(s, 3, mtime_ns);
+    sl_status st = sl_cat_exec(lib, SL_Q_TOUCH_MTIME);
+    if (st == SL_OK && sqlite3_changes(lib->db) == 0)
+        st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no item %lld", lib->path,
+                     (long long)item_id);
+    return st;
+}
+
+sl_status sl_catalog_set_metadata(sl_catalog *lib, int64_t item_id,
+                                  const char *metadata) {
+    if (!lib) return sl_fail(SL_ERR_ARG, "library: NULL handle");
+    sqlite3_stmt *s = lib->stmt[SL_Q_SET_METADATA];
+    sqlite3_bind_int64(s, 1, item_id);
+    sl_status st = SL_OK;
+    if (metadata) st = sl_cat_bind_text(lib, SL_Q_SET_METADATA, 2, metadata);
+    else sqlite3_bind_null(s, 2);
+    if (st != SL_OK) {
+        sl_cat_done(lib, SL_Q_SET_METADATA);
+        return st;
+    }
+    st = sl_cat_exec(lib, SL_Q_SET_METADATA);
     if (st == SL_OK && sqlite3_changes(lib->db) == 0)
         st = sl_fail(SL_ERR_NOT_FOUND, "library %s: no item %lld", lib->path,
                      (long long)item_id);
@@ -378,102 +456,16 @@ sl_status sl_catalog_count(sl_catalog *lib, int64_t *count) {
     return st;
 }
 
-static sl_status lib_load_rows(sl_catalog *lib, int64_t *ids, float *vecs,
-                               size_t n) {
-    sqlite3_stmt *s = lib->stmt[SL_Q_EMB_LOAD];
-    sl_status st = lib_bind_text(lib, SL_Q_EMB_LOAD, 1, lib->model_id);
-    size_t row = 0, bytes = (size_t)lib->dim * sizeof(float);
-    int rc = SQLITE_DONE;
-    while (st == SL_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (row >= n) {
-            st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding count changed "
-                         "while reading", lib->path);
-            break;
-        }
-        int64_t id = sqlite3_column_int64(s, 0);
-        const void *blob = sqlite3_column_blob(s, 1);
-        int size = sqlite3_column_bytes(s, 1);
-        if (size < 0 || (size_t)size != bytes || !blob) {
-            st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding of item %lld "
-                         "has %d bytes, expected %zu", lib->path,
-                         (long long)id, size, bytes);
-            break;
-        }
-        float *dst = vecs + row * lib->dim;
-        memcpy(dst, blob, bytes);
-        if (!all_finite(dst, lib->dim)) {
-            st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding of item %lld "
-                         "is not finite", lib->path, (long long)id);
-            break;
-        }
-        ids[row++] = id;
-    }
-    if (st == SL_OK && rc != SQLITE_DONE) st = sl_cat_fail(lib, rc);
-    if (st == SL_OK && row != n)
-        st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding count changed "
-                     "while reading", lib->path);
-    sl_cat_done(lib, SL_Q_EMB_LOAD);
+sl_status sl_catalog_count_embeddings(sl_catalog *lib, int64_t *count) {
+    if (!lib || !count) return sl_fail(SL_ERR_ARG, "library: NULL argument");
+    *count = 0;
+    sqlite3_stmt *s = lib->stmt[SL_Q_EMB_COUNT_FILE];
+    int rc = sqlite3_step(s);
+    sl_status st = SL_OK;
+    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(s, 0);
+    else st = sl_cat_fail(lib, rc);
+    sl_cat_done(lib, SL_Q_EMB_COUNT_FILE);
     return st;
-}
-
-sl_status sl_catalog_load_embeddings(sl_catalog *lib, int64_t **ids,
-                                     float **vecs, size_t *n, uint32_t *dim) {
-    if (!lib || !ids || !vecs || !n || !dim)
-        return sl_fail(SL_ERR_ARG, "library: NULL argument");
-    *ids = NULL;
-    *vecs = NULL;
-    *n = 0;
-    *dim = 0;
-    if (!lib->model_id)
-        return sl_fail(SL_ERR_STATE, "library %s: no model set", lib->path);
-    /* The count and the rows must come from one snapshot: inside a batch
-     * the batch is that snapshot, otherwise a read transaction. */
-    bool own_tx = sqlite3_get_autocommit(lib->db) != 0;
-    if (own_tx) {
-        sl_status bs = sl_cat_exec(lib, SL_Q_BEGIN_READ);
-        if (bs != SL_OK) return bs;
-    }
-    int64_t count = 0;
-    sqlite3_stmt *s = lib->stmt[SL_Q_EMB_COUNT];
-    sl_status st = lib_bind_text(lib, SL_Q_EMB_COUNT, 1, lib->model_id);
-    if (st == SL_OK) {
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) count = sqlite3_column_int64(s, 0);
-        else st = sl_cat_fail(lib, rc);
-    }
-    sl_cat_done(lib, SL_Q_EMB_COUNT);
-    int64_t *id_buf = NULL;
-    float *vec_buf = NULL;
-    size_t cells = 0, bytes = 0;
-    if (st == SL_OK && count > 0) {
-        if ((uint64_t)count > SIZE_MAX ||
-            sl_mul_overflow((size_t)count, lib->dim, &cells) ||
-            sl_mul_overflow(cells, sizeof(float), &bytes)) {
-            st = sl_fail(SL_ERR_LIMIT, "library %s: %lld embeddings do not fit "
-                         "in memory", lib->path, (long long)count);
-        } else {
-            id_buf = sl_malloc_array((size_t)count, sizeof *id_buf);
-            vec_buf = sl_malloc_aligned(bytes);
-            if (!id_buf || !vec_buf)
-                st = sl_fail(SL_ERR_NOMEM, "library %s: %lld embeddings",
-                             lib->path, (long long)count);
-        }
-        if (st == SL_OK) st = lib_load_rows(lib, id_buf, vec_buf, (size_t)count);
-    }
-    if (own_tx) { /* read-only: ending it cannot lose anything */
-        sqlite3_step(lib->stmt[SL_Q_COMMIT]);
-        sl_cat_done(lib, SL_Q_COMMIT);
-    }
-    if (st != SL_OK) {
-        free(id_buf);
-        sl_free_aligned(vec_buf);
-        return st;
-    }
-    *ids = id_buf;
-    *vecs = vec_buf;
-    *n = (size_t)count;
-    *dim = lib->dim;
-    return SL_OK;
 }
 
 sl_status sl_catalog_get_item(sl_catalog *lib, int64_t id, sl_item *out) {
@@ -546,11 +538,11 @@ sl_status sl_catalog_put_snapshot(sl_catalog *lib, const char *model,
                        lib->path, size);
     sl_status st = lib_op_begin(lib);
     if (st != SL_OK) return st;
-    st = lib_bind_text(lib, SL_Q_SNAP_DEL, 1, model);
+    st = sl_cat_bind_text(lib, SL_Q_SNAP_DEL, 1, model);
     if (st == SL_OK) st = sl_cat_exec(lib, SL_Q_SNAP_DEL);
     else sl_cat_done(lib, SL_Q_SNAP_DEL);
     if (st == SL_OK) {
-        st = lib_bind_text(lib, SL_Q_SNAP_PUT, 1, model);
+        st = sl_cat_bind_text(lib, SL_Q_SNAP_PUT, 1, model);
         /* zeroblob keeps an empty snapshot a BLOB rather than NULL */
         if (st == SL_OK && size == 0)
             sqlite3_bind_zeroblob(lib->stmt[SL_Q_SNAP_PUT], 2, 0);
@@ -570,7 +562,7 @@ sl_status sl_catalog_get_snapshot(sl_catalog *lib, const char *model,
     *data = NULL;
     *size = 0;
     sqlite3_stmt *s = lib->stmt[SL_Q_SNAP_GET];
-    sl_status st = lib_bind_text(lib, SL_Q_SNAP_GET, 1, model);
+    sl_status st = sl_cat_bind_text(lib, SL_Q_SNAP_GET, 1, model);
     int rc = st == SL_OK ? sqlite3_step(s) : SQLITE_DONE;
     if (st != SL_OK) {
         /* bind failed: message already recorded */

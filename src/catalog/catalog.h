@@ -17,6 +17,7 @@
 #define SL_CATALOG_H
 
 #include "core/core.h"
+#include "index/sparse.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,7 +84,9 @@ void sl_catalog_close(sl_catalog *lib);
 
 /* Records the model whose embeddings the library holds. Same id and dim:
  * no-op. Different: all embeddings and snapshots are deleted in the same
- * transaction (the caller re-embeds). Not allowed inside a batch.
+ * transaction (the caller re-embeds). The comparison is with the model the
+ * file records now, re-read first (another connection may have switched
+ * it since this handle opened). Not allowed inside a batch.
  * Errors: SL_ERR_ARG (empty/too long id, dim outside 1..DIM_MAX),
  * SL_ERR_STATE (inside a batch), SQLite errors. */
 sl_status sl_catalog_set_model(sl_catalog *lib, const char *model_id,
@@ -112,8 +115,10 @@ typedef struct sl_embedding {
 } sl_embedding;
 
 /* Inserts or updates the item keyed by item->path and stamps it with the
- * current generation. emb replaces its embedding; emb == NULL deletes any
- * stored embedding (the content changed, so the old one is stale). Atomic
+ * current generation. emb replaces its embedding, stored sparse when that
+ * is smaller (6 * nnz < 4 * dim, nnz = values != 0; docs/LIBRARY.md: a
+ * -0.0 then reads back as +0.0). emb == NULL deletes any stored embedding
+ * (the content changed, so the old one is stale). Atomic
  * on its own; inside a batch it becomes durable at batch commit. *id (may
  * be NULL) receives the row id.
  * Errors: SL_ERR_ARG (bad item fields, non-finite vector, invalid metadata
@@ -124,6 +129,16 @@ sl_status sl_catalog_put(sl_catalog *lib, const sl_item *item,
 /* Stamps an unchanged item with the current generation.
  * Errors: SL_ERR_NOT_FOUND (no such id), SQLite errors. */
 sl_status sl_catalog_touch(sl_catalog *lib, int64_t item_id);
+/* As touch, and sets the item's mtime_ns: for a file whose modification
+ * time changed but whose content hash is the stored one, so its embedding
+ * stays valid. Errors: SL_ERR_NOT_FOUND, SQLite errors. */
+sl_status sl_catalog_touch_mtime(sl_catalog *lib, int64_t item_id,
+                                 int64_t mtime_ns);
+/* Replaces an item's metadata (JSON object text, or NULL), keeping
+ * everything else, its embedding and its scan stamp included.
+ * Errors: SL_ERR_NOT_FOUND, SL_ERR_ARG (invalid JSON), SQLite errors. */
+sl_status sl_catalog_set_metadata(sl_catalog *lib, int64_t item_id,
+                                  const char *metadata);
 /* Ends the scan `generation` (must be the one begin_scan returned on this
  * handle, else SL_ERR_STATE): deletes the items under any of `roots` (a
  * root matches itself and paths starting with root + "/") that were not
@@ -147,15 +162,36 @@ sl_status sl_catalog_batch_rollback(sl_catalog *lib);
 
 /* Number of items. */
 sl_status sl_catalog_count(sl_catalog *lib, int64_t *count);
+/* Number of embeddings of the model the file records now (0 when none is
+ * set), even if another connection set it after this handle opened. */
+sl_status sl_catalog_count_embeddings(sl_catalog *lib, int64_t *count);
 /* All embeddings of the current model, ordered by item id, read in one
- * consistent snapshot:
+ * consistent snapshot, sparse blobs expanded:
  *   *ids  // (n) int64, free with free()
  *   *vecs // (n, dim) row-major f32, free with sl_free_aligned()
- * Both NULL when n == 0. Every blob is validated (4*dim bytes, finite).
+ * Both NULL when n == 0. Every blob is validated as hostile input (its size
+ * matches its format, sparse columns strictly increasing and < dim, values
+ * finite); the message of SL_ERR_CORRUPT names the item id.
  * Errors: SL_ERR_STATE (no model set), SL_ERR_CORRUPT (bad blob),
  * SL_ERR_NOMEM, SL_ERR_LIMIT (matrix size overflows), SQLite errors. */
 sl_status sl_catalog_load_embeddings(sl_catalog *lib, int64_t **ids,
                                      float **vecs, size_t *n, uint32_t *dim);
+/* All embeddings of the current model as compressed sparse rows, ordered by
+ * item id, read in one consistent snapshot (as load_embeddings). Row r is
+ * item (*ids)[r] and holds exactly its values != 0, columns ascending:
+ * sparse blobs are copied, dense ones converted (so a stored -0.0 is
+ * dropped like +0.0).
+ *   *ids  // (n) int64, free with free(); NULL when n == 0
+ *   rows  // n, dim, row_first (n + 1), col u16 / val f32 (row_first[n]);
+ *         // malloc'd even when n == 0, free with sl_sparse_rows_free
+ * Every blob is validated as load_embeddings does, plus sparse columns
+ * strictly increasing and < dim. On failure *ids is NULL and rows zeroed.
+ * Errors: SL_ERR_ARG, SL_ERR_STATE (no model set), SL_ERR_CORRUPT (a bad
+ * blob: the message names its item id), SL_ERR_LIMIT (more than 2^32 - 1
+ * non-zero values, or counts that overflow), SL_ERR_NOMEM, SQLite
+ * errors. */
+sl_status sl_catalog_load_sparse(sl_catalog *lib, int64_t **ids,
+                                 sl_sparse_rows *rows);
 /* Reads item `id`. out->path, out->hash and out->metadata point to
  * handle-owned memory valid until the next get_item on this handle or
  * close. Errors: SL_ERR_NOT_FOUND, SL_ERR_NOMEM, SQLite errors. */

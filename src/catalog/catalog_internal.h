@@ -23,8 +23,11 @@ typedef enum sl_cat_stmt {
     SL_Q_EMB_DEL,
     SL_Q_EMB_DEL_ALL,
     SL_Q_EMB_COUNT,
+    SL_Q_EMB_COUNT_FILE,
     SL_Q_EMB_LOAD,
     SL_Q_TOUCH,
+    SL_Q_TOUCH_MTIME,
+    SL_Q_SET_METADATA,
     SL_Q_GET_ITEM,
     SL_Q_COUNT,
     SL_Q_FORGET_ALL,
@@ -47,6 +50,16 @@ struct sl_catalog {
     /* get_item's strings (handle-owned, reused) */
     char *item_buf;
     size_t item_cap;
+    /* put's encoded sparse blob (handle-owned, reused) */
+    uint8_t *blob_buf;
+    size_t blob_cap;
+};
+
+/* Embedding blob formats (embeddings.format; docs/LIBRARY.md). */
+enum {
+    SL_EMB_DENSE = 0,  /* dim little-endian f32 */
+    SL_EMB_SPARSE = 1  /* nnz u16 columns (strictly increasing, < dim), then
+                          nnz f32 values; 6 * nnz bytes */
 };
 
 /* Turns the connection's last error into an sl_fail with the path. */
@@ -55,5 +68,14 @@ sl_status sl_cat_fail(sl_catalog *lib, int rc);
 sl_status sl_cat_exec(sl_catalog *lib, sl_cat_stmt q);
 /* Resets and clears the bindings of a statement after use. */
 void sl_cat_done(sl_catalog *lib, sl_cat_stmt q);
+/* Binds text of any length (SL_ERR_LIMIT above 2 GiB). */
+sl_status sl_cat_bind_text(sl_catalog *lib, sl_cat_stmt q, int i,
+                           const char *text);
+
+/* Encodes vec (lib->dim finite floats) in the smaller format: sparse when
+ * 6 * nnz < 4 * dim (nnz = values != 0), else dense. *blob points into vec
+ * or into lib->blob_buf (valid until the next encode). */
+sl_status sl_cat_encode(sl_catalog *lib, const float *vec, int *format,
+                        const void **blob, size_t *size);
 
 #endif /* SL_CATALOG_INTERNAL_H */

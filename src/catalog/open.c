@@ -32,14 +32,21 @@ static const char *const k_sql[SL_Q_COUNT_] = {
         "mtime_ns = excluded.mtime_ns, hash = excluded.hash, "
         "width = excluded.width, height = excluded.height, "
         "metadata = excluded.metadata, seen = excluded.seen RETURNING id",
-    [SL_Q_EMB_PUT] = "INSERT OR REPLACE INTO embeddings(item_id, model, vec) "
-                     "VALUES (?1, ?2, ?3)",
+    [SL_Q_EMB_PUT] = "INSERT OR REPLACE INTO embeddings(item_id, model, "
+                     "format, vec) VALUES (?1, ?2, ?3, ?4)",
     [SL_Q_EMB_DEL] = "DELETE FROM embeddings WHERE item_id = ?1",
     [SL_Q_EMB_DEL_ALL] = "DELETE FROM embeddings",
     [SL_Q_EMB_COUNT] = "SELECT count(*) FROM embeddings WHERE model = ?1",
-    [SL_Q_EMB_LOAD] = "SELECT item_id, vec FROM embeddings WHERE model = ?1 "
-                      "ORDER BY item_id",
+    /* the model as the file records it now, which another connection may
+     * have set after this one loaded meta */
+    [SL_Q_EMB_COUNT_FILE] = "SELECT count(*) FROM embeddings WHERE model = "
+                            "(SELECT value FROM meta WHERE key = 'model_id')",
+    [SL_Q_EMB_LOAD] = "SELECT item_id, format, vec FROM embeddings "
+                      "WHERE model = ?1 ORDER BY item_id",
     [SL_Q_TOUCH] = "UPDATE items SET seen = ?2 WHERE id = ?1",
+    [SL_Q_TOUCH_MTIME] = "UPDATE items SET seen = ?2, mtime_ns = ?3 "
+                         "WHERE id = ?1",
+    [SL_Q_SET_METADATA] = "UPDATE items SET metadata = ?2 WHERE id = ?1",
     [SL_Q_GET_ITEM] = "SELECT path, size, mtime_ns, hash, width, height, "
                       "metadata FROM items WHERE id = ?1",
     [SL_Q_COUNT] = "SELECT count(*) FROM items",
@@ -58,7 +65,10 @@ static const char *const k_sql[SL_Q_COUNT_] = {
 };
 
 /* Version 1. Tables are STRICT so a wrong type is refused by SQLite itself;
- * embeddings and their items go together (ON DELETE CASCADE). */
+ * embeddings and their items go together (ON DELETE CASCADE). An embedding
+ * blob is dense f32 (format 0) or sparse u16 columns + f32 values (format 1),
+ * whichever is smaller (docs/LIBRARY.md); the column was added to version 1
+ * in place because no version-1 file had been released yet. */
 static const char k_schema_v1[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value ANY) STRICT;"
     "CREATE TABLE items("
@@ -75,6 +85,7 @@ static const char k_schema_v1[] =
     "CREATE TABLE embeddings("
     " item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,"
     " model TEXT NOT NULL,"
+    " format INTEGER NOT NULL DEFAULT 0 CHECK (format IN (0, 1)),"
     " vec BLOB NOT NULL) STRICT;"
     "CREATE TABLE snapshots("
     " id INTEGER PRIMARY KEY,"
@@ -117,6 +128,16 @@ sl_status sl_cat_exec(sl_catalog *lib, sl_cat_stmt q) {
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) st = sl_cat_fail(lib, rc);
     sl_cat_done(lib, q);
     return st;
+}
+
+sl_status sl_cat_bind_text(sl_catalog *lib, sl_cat_stmt q, int i,
+                           const char *text) {
+    size_t len = strlen(text);
+    if (len > 0x7fffffff)
+        return sl_fail(SL_ERR_LIMIT, "library %s: text too long", lib->path);
+    int rc = sqlite3_bind_text(lib->stmt[q], i, text, (int)len,
+                               SQLITE_STATIC);
+    return rc == SQLITE_OK ? SL_OK : sl_cat_fail(lib, rc);
 }
 
 /* Runs SQL text once (schema and pragmas only; operations use prepared
@@ -412,5 +433,6 @@ void sl_catalog_close(sl_catalog *lib) {
     free(lib->path);
     free(lib->model_id);
     free(lib->item_buf);
+    free(lib->blob_buf);
     free(lib);
 }
