@@ -39,32 +39,7 @@ static void remove_db(const char *path) {
     if (snprintf(p, sizeof p, "%s-shm", path) < (int)sizeof p) remove(p);
 }
 
-/* Runs SQL through the plain sqlite3 API (the reference); returns the first
- * column of the first row as an integer, or -1 on error. */
-static int64_t sql_int(const char *path, const char *sql) {
-    sqlite3 *db = NULL;
-    int64_t v = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-        sqlite3_stmt *s = NULL;
-        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-            int rc = sqlite3_step(s);
-            if (rc == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
-            else if (rc == SQLITE_DONE) v = 0;
-        }
-        sqlite3_finalize(s);
-    }
-    sqlite3_close(db);
-    return v;
-}
 
-static int sql_exec(const char *path, const char *sql) {
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_close(db);
-    return rc;
-}
 
 static int sql_integrity_ok(const char *path) {
     sqlite3 *db = NULL;
@@ -146,11 +121,11 @@ static void test_create_reopen(void) {
     sl_catalog_close(lib);
 
     /* what the sqlite3 shell would see */
-    CHECK(sql_int(path, "PRAGMA application_id") == SL_CATALOG_APPLICATION_ID);
-    CHECK(sql_int(path, "PRAGMA user_version") == SL_CATALOG_SCHEMA_VERSION);
-    CHECK(sql_int(path, "SELECT count(*) FROM items WHERE path = '/a.jpg'") == 1);
-    CHECK(sql_int(path, "SELECT value FROM meta WHERE key = 'model_dim'") == 4);
-    CHECK(sql_int(path, "SELECT count(*) FROM pragma_journal_mode "
+    CHECK(sl_test_sql_int(path, "PRAGMA application_id") == SL_CATALOG_APPLICATION_ID);
+    CHECK(sl_test_sql_int(path, "PRAGMA user_version") == SL_CATALOG_SCHEMA_VERSION);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM items WHERE path = '/a.jpg'") == 1);
+    CHECK(sl_test_sql_int(path, "SELECT value FROM meta WHERE key = 'model_dim'") == 4);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM pragma_journal_mode "
                         "WHERE journal_mode = 'wal'") == 1);
     sl_catalog_close(NULL);
 }
@@ -189,20 +164,20 @@ static void test_foreign_files(void) {
     sl_catalog *lib = NULL;
     CHECK(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
     sl_catalog_close(lib);
-    CHECK(sql_int(path, "PRAGMA application_id") == SL_CATALOG_APPLICATION_ID);
+    CHECK(sl_test_sql_int(path, "PRAGMA application_id") == SL_CATALOG_APPLICATION_ID);
 
     /* another application's SQLite file: refused even with CREATE, and left
      * untouched */
     path = tmp("other.db");
     remove_db(path);
-    CHECK(sql_exec(path, "CREATE TABLE songs(title TEXT);"
+    CHECK(sl_test_sql_exec(path, "CREATE TABLE songs(title TEXT);"
                          "INSERT INTO songs VALUES ('x');") == SQLITE_OK);
     expect_refused(path, SL_CATALOG_CREATE, SL_ERR_CORRUPT, "other app",
                    "not a searchlite library");
-    CHECK(sql_int(path, "SELECT count(*) FROM songs") == 1);
-    CHECK(sql_int(path, "SELECT count(*) FROM sqlite_schema") == 1);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM songs") == 1);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM sqlite_schema") == 1);
     /* same, with a foreign application_id */
-    CHECK(sql_exec(path, "PRAGMA application_id = 1234") == SQLITE_OK);
+    CHECK(sl_test_sql_exec(path, "PRAGMA application_id = 1234") == SQLITE_OK);
     expect_refused(path, 0, SL_ERR_CORRUPT, "other app id", "application_id");
 
     /* a newer schema version */
@@ -210,9 +185,9 @@ static void test_foreign_files(void) {
     remove_db(path);
     REQUIRE(sl_catalog_open(path, SL_CATALOG_CREATE, &lib) == SL_OK);
     sl_catalog_close(lib);
-    CHECK(sql_exec(path, "PRAGMA user_version = 2") == SQLITE_OK);
+    CHECK(sl_test_sql_exec(path, "PRAGMA user_version = 2") == SQLITE_OK);
     expect_refused(path, 0, SL_ERR_UNSUPPORTED, "newer", "newer");
-    CHECK(sql_exec(path, "PRAGMA user_version = 0") == SQLITE_OK);
+    CHECK(sl_test_sql_exec(path, "PRAGMA user_version = 0") == SQLITE_OK);
     expect_refused(path, 0, SL_ERR_CORRUPT, "version 0", "schema version");
 
     /* a directory */
@@ -298,7 +273,7 @@ static void test_bad_blobs(void) {
     sl_catalog_close(lib);
 
     /* a blob of the wrong size, then a NaN, forged with sqlite3 */
-    CHECK(sql_exec(path, "UPDATE embeddings SET vec = zeroblob(28) "
+    CHECK(sl_test_sql_exec(path, "UPDATE embeddings SET vec = zeroblob(28) "
                          "WHERE item_id = 3") == SQLITE_OK);
     REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
     CHECK(sl_catalog_load_embeddings(lib, &ids, &vecs, &n, &dim) ==
@@ -307,7 +282,7 @@ static void test_bad_blobs(void) {
     CHECK(strstr(sl_last_error(), "28 bytes") != NULL);
     sl_catalog_close(lib);
     /* f32 NaN 0x7fc00000 little-endian in the last slot */
-    CHECK(sql_exec(path, "UPDATE embeddings SET vec = x'"
+    CHECK(sl_test_sql_exec(path, "UPDATE embeddings SET vec = x'"
                          "00000000000000000000000000000000000000000000000000000000"
                          "0000c07f' WHERE item_id = 3") ==
           SQLITE_OK);
@@ -317,7 +292,7 @@ static void test_bad_blobs(void) {
     CHECK(strstr(sl_last_error(), "not finite") != NULL);
     sl_catalog_close(lib);
     /* a bad model_dim in meta */
-    CHECK(sql_exec(path, "UPDATE meta SET value = 0 WHERE key = 'model_dim'") ==
+    CHECK(sl_test_sql_exec(path, "UPDATE meta SET value = 0 WHERE key = 'model_dim'") ==
           SQLITE_OK);
     expect_refused(path, 0, SL_ERR_CORRUPT, "bad dim", "model_dim");
 }
@@ -381,8 +356,8 @@ static void test_models(void) {
     it.path = "/x/1.jpg";
     CHECK(sl_catalog_put(lib, &it, &e, NULL) == SL_ERR_STATE);
     sl_catalog_close(lib);
-    CHECK(sql_int(path, "SELECT count(*) FROM embeddings") == 0);
-    CHECK(sql_int(path, "SELECT count(*) FROM snapshots") == 0);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM embeddings") == 0);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM snapshots") == 0);
 }
 
 static void test_scan(void) {
@@ -444,7 +419,7 @@ static void test_scan(void) {
     CHECK(sl_catalog_end_scan(lib, gen2, NULL, 0, &removed) == SL_OK &&
           removed == 92);
     sl_catalog_close(lib);
-    CHECK(sql_int(path, "SELECT count(*) FROM embeddings") == 0);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM embeddings") == 0);
     /* the generation survives a reopen */
     REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
     CHECK(sl_catalog_begin_scan(lib, &gen) == SL_OK && gen == gen2 + 1);
@@ -549,7 +524,7 @@ static void test_strings(void) {
           info.id == id && info.hash_size == 32 &&
           memcmp(info.hash, hash, 32) == 0);
     /* the sqlite3 shell sees the same bytes */
-    CHECK(sql_int(path, "SELECT json_extract(metadata, '$.n[1]') * 2 FROM "
+    CHECK(sl_test_sql_int(path, "SELECT json_extract(metadata, '$.n[1]') * 2 FROM "
                         "items") == 5);
 
     /* invalid JSON refused, nothing written */
@@ -602,7 +577,7 @@ static void test_snapshots(void) {
     CHECK(sl_catalog_get_snapshot(lib, "other", &data, &size) == SL_OK &&
           size == 0 && data == NULL);
     sl_catalog_close(lib);
-    CHECK(sql_int(path, "SELECT count(*) FROM snapshots") == 2);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM snapshots") == 2);
     free(blob);
 }
 
@@ -704,7 +679,7 @@ static void check_after_crash(const char *path, int64_t min_batches,
     free(ids);
     sl_free_aligned(vecs);
     sl_catalog_close(lib);
-    CHECK(sql_int(path, "SELECT count(DISTINCT path) FROM items") == count);
+    CHECK(sl_test_sql_int(path, "SELECT count(DISTINCT path) FROM items") == count);
 }
 
 static pid_t spawn_child(const char *path, int stop_after, int *rfd) {
@@ -827,13 +802,13 @@ static int64_t stored_format(const char *path, int64_t id) {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT format FROM embeddings WHERE item_id = %lld",
              (long long)id);
-    return sql_int(path, sql);
+    return sl_test_sql_int(path, sql);
 }
 static int64_t stored_bytes(const char *path, int64_t id) {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT length(vec) FROM embeddings WHERE "
              "item_id = %lld", (long long)id);
-    return sql_int(path, sql);
+    return sl_test_sql_int(path, sql);
 }
 
 static void test_sparse_roundtrip(void) {
@@ -913,7 +888,7 @@ static void test_sparse_roundtrip(void) {
                   (long long)want_bytes);
     }
     /* the empty sparse vector is an empty BLOB, not NULL */
-    CHECK(sql_int(path, "SELECT count(*) FROM embeddings WHERE typeof(vec) = "
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM embeddings WHERE typeof(vec) = "
                         "'blob'") == N);
 
     REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
@@ -986,7 +961,7 @@ static void expect_bad_blob(const char *path, int64_t id, int format,
     snprintf(sql, sizeof sql, "PRAGMA ignore_check_constraints = 1; "
              "UPDATE embeddings SET format = %d, vec = %s WHERE item_id = %lld",
              format, blob_sql, (long long)id);
-    CHECK_MSG(sql_exec(path, sql) == SQLITE_OK, "forging %s", what);
+    CHECK_MSG(sl_test_sql_exec(path, sql) == SQLITE_OK, "forging %s", what);
     char name[32];
     snprintf(name, sizeof name, "item %lld", (long long)id);
     sl_catalog *lib = NULL;
@@ -1051,7 +1026,7 @@ static void test_sparse_corrupt(void) {
     for (size_t k = 0; k < SL_ARRAY_LEN(bad); k++)
         expect_bad_blob(path, id_sp, bad[k].format, bad[k].blob, bad[k].what);
     /* a NaN in a dense blob, after a valid sparse row */
-    CHECK(sql_exec(path, "UPDATE embeddings SET format = 1, vec = "
+    CHECK(sl_test_sql_exec(path, "UPDATE embeddings SET format = 1, vec = "
                          "x'030007000000803f0000803f' WHERE item_id = 1") ==
           SQLITE_OK);
     expect_bad_blob(path, id_dn, 0,
@@ -1059,7 +1034,7 @@ static void test_sparse_corrupt(void) {
                     "0000803f0000803f0000803f0000803f0000803f0000803f"
                     "0000803f0000803f0000803f0000c0ff'", "dense -NaN");
     /* repaired, both load again */
-    CHECK(sql_exec(path, "UPDATE embeddings SET format = 0, vec = zeroblob(64) "
+    CHECK(sl_test_sql_exec(path, "UPDATE embeddings SET format = 0, vec = zeroblob(64) "
                          "WHERE item_id = 2") == SQLITE_OK);
     REQUIRE(sl_catalog_open(path, 0, &lib) == SL_OK);
     int64_t *ids = NULL;
@@ -1070,7 +1045,7 @@ static void test_sparse_corrupt(void) {
     sl_sparse_rows_free(&rows);
     sl_catalog_close(lib);
     /* the schema refuses format 2 when constraints are on */
-    CHECK(sql_exec(path, "UPDATE embeddings SET format = 2") ==
+    CHECK(sl_test_sql_exec(path, "UPDATE embeddings SET format = 2") ==
           SQLITE_CONSTRAINT);
 }
 
@@ -1118,11 +1093,11 @@ static void test_indexer_calls(void) {
     /* the first handle counts by the file's model (2 of "b"), not by its
      * stale copy ("m", whose embeddings are gone) */
     CHECK(sl_catalog_count_embeddings(lib, &n) == SL_OK && n == 2);
-    CHECK(sql_int(path, "SELECT count(*) FROM embeddings WHERE model = 'b'") == 2);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM embeddings WHERE model = 'b'") == 2);
     /* and switching back to "m" from it wipes "b"'s embeddings rather than
      * believing nothing changed */
     CHECK(sl_catalog_set_model(lib, "m", 8) == SL_OK);
-    CHECK(sql_int(path, "SELECT count(*) FROM embeddings") == 0);
+    CHECK(sl_test_sql_int(path, "SELECT count(*) FROM embeddings") == 0);
     const char *model = NULL;
     uint32_t dim = 0;
     CHECK(sl_catalog_model(lib, &model, &dim) == SL_OK && strcmp(model, "m") == 0 && dim == 8);

@@ -113,29 +113,7 @@ static sl_library *new_library(const char *name) {
     return lib;
 }
 
-static int64_t sql_int(const char *path, const char *sql) {
-    sqlite3 *db = NULL;
-    int64_t v = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *s = NULL;
-        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-            int rc = sqlite3_step(s);
-            if (rc == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
-            else if (rc == SQLITE_DONE) v = 0;
-        }
-        sqlite3_finalize(s);
-    }
-    sqlite3_close(db);
-    return v;
-}
 
-static int sql_exec(const char *path, const char *sql) {
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_close(db);
-    return rc;
-}
 
 /* Warnings received through sl_set_log (any thread may log). */
 static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -309,10 +287,10 @@ static void test_first_index(void) {
     CHECK(it.width == 640 && it.height == 422);
     CHECK(it.metadata && strstr(it.metadata, "a family is sitting down at a table to have cake") &&
           strstr(it.metadata, "\"coco_id\":790") && strstr(it.metadata, "\"flickr_url\":\"http://farm9."));
-    CHECK(sql_int(tmp_path("main.db"), "SELECT json_array_length(metadata, '$.captions') FROM items WHERE "
+    CHECK(sl_test_sql_int(tmp_path("main.db"), "SELECT json_array_length(metadata, '$.captions') FROM items WHERE "
                                        "path LIKE '%/000000000790.jpg'") == 5);
     /* the lite model's embeddings are stored sparse */
-    CHECK(sql_int(tmp_path("main.db"), "SELECT count(*) FROM embeddings WHERE format = 1") == N_IMAGES);
+    CHECK(sl_test_sql_int(tmp_path("main.db"), "SELECT count(*) FROM embeddings WHERE format = 1") == N_IMAGES);
     /* same vector as embedding the file through the public API */
     float a[1000], b[1000];
     REQUIRE(sl_model_dim(g_model) == 1000);
@@ -328,7 +306,7 @@ static void test_rerun(void) {
     REQUIRE(index_dir(g_lib, g_dir, 2, 64, NULL, &st) == SL_OK);
     print_stats("rerun", &st);
     CHECK(st.unchanged == N_IMAGES && st.embedded == 0 && st.to_embed == 0 && st.removed == 0);
-    CHECK(sql_int(tmp_path("main.db"), "SELECT count(*) FROM items WHERE metadata IS NOT NULL") == N_IMAGES);
+    CHECK(sl_test_sql_int(tmp_path("main.db"), "SELECT count(*) FROM items WHERE metadata IS NOT NULL") == N_IMAGES);
     /* a stop asked for in the final call comes too late to change anything */
     progress_log late = {.cancel_phase = SL_INDEX_DONE};
     REQUIRE(index_dirs(g_lib, &g_dir, 1, 2, 64, NULL, &late, &st) == SL_OK);
@@ -467,7 +445,7 @@ static void test_bad_files(void) {
     CHECK(item_id(lib, p) >= 0);
     snprintf(p, sizeof p, "%s/link.jpg", dir);
     CHECK(item_id(lib, p) < 0);
-    CHECK(sql_int(tmp_path("mixed.db"), "SELECT count(*) FROM items WHERE path LIKE '%hidden%' OR path LIKE "
+    CHECK(sl_test_sql_int(tmp_path("mixed.db"), "SELECT count(*) FROM items WHERE path LIKE '%hidden%' OR path LIKE "
                                         "'%linked-dir%' OR path LIKE '%.txt' OR path LIKE '%fifo%'") == 0);
 
     /* the failed files are tried again next time (and fail again) */
@@ -491,7 +469,7 @@ static void test_bad_files(void) {
     clear_warnings();
     REQUIRE(index_dirs(one, roots2, 3, 2, 64, NULL, NULL, &st) == SL_OK);
     CHECK(st.files_found == 10 && st.unchanged == 1 && st.embedded == 6 && st.failed == 3);
-    CHECK(sql_int(tmp_path("one.db"), "SELECT count(*) FROM items") == 7);
+    CHECK(sl_test_sql_int(tmp_path("one.db"), "SELECT count(*) FROM items") == 7);
     sl_library_close(one);
     sl_library_close(lib);
 }
@@ -556,7 +534,7 @@ static void test_sqlite_failure(void) {
              "CREATE TRIGGER refuse BEFORE INSERT ON items WHEN NEW.path LIKE '%%/%.63s' "
              "BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
              g_names[20]);
-    CHECK(sql_exec(db, sql) == SQLITE_OK);
+    CHECK(sl_test_sql_exec(db, sql) == SQLITE_OK);
     sl_index_stats st;
     sl_status s = index_dir(lib, dir, 2, 8, NULL, &st);
     CHECK_MSG(s == SL_ERR_ARG && strstr(sl_last_error(), "injected failure"), "%s: %s", sl_status_str(s),
@@ -564,7 +542,7 @@ static void test_sqlite_failure(void) {
     CHECK(st.embedded == 16);
     int64_t items = 0, embedded = 0;
     CHECK(sl_library_count(lib, &items, &embedded) == SL_OK && items == 16 && embedded == 16);
-    CHECK(sql_exec(db, "DROP TRIGGER refuse") == SQLITE_OK);
+    CHECK(sl_test_sql_exec(db, "DROP TRIGGER refuse") == SQLITE_OK);
     REQUIRE(index_dir(lib, dir, 2, 8, NULL, &st) == SL_OK);
     CHECK(st.unchanged == 16 && st.embedded == N - 16);
     CHECK(sl_library_count(lib, &items, &embedded) == SL_OK && items == N && embedded == N);
@@ -623,15 +601,15 @@ static void test_determinism(void) {
      * being re-embedded, and a second such run writes nothing new */
     char captions[4096];
     snprintf(captions, sizeof captions, "%s", sl_test_asset("coco-train80/captions.json"));
-    CHECK(sql_int(tmp_path("one-thread.db"), "SELECT count(*) FROM items WHERE metadata IS NOT NULL") == 0);
+    CHECK(sl_test_sql_int(tmp_path("one-thread.db"), "SELECT count(*) FROM items WHERE metadata IS NOT NULL") == 0);
     REQUIRE(index_dir(a, dir, 2, 64, captions, &sa) == SL_OK);
     CHECK(sa.unchanged == N && sa.embedded == 0);
-    CHECK(sql_int(tmp_path("one-thread.db"), "SELECT count(*) FROM items WHERE metadata IS NOT NULL") == N);
+    CHECK(sl_test_sql_int(tmp_path("one-thread.db"), "SELECT count(*) FROM items WHERE metadata IS NOT NULL") == N);
 
     /* A library whose model differs (forged here) is re-embedded entirely,
      * and comes out as the other library. */
     sl_library_close(a);
-    CHECK(sql_exec(tmp_path("one-thread.db"), "UPDATE meta SET value = 'another-model' WHERE key = 'model_id'") ==
+    CHECK(sl_test_sql_exec(tmp_path("one-thread.db"), "UPDATE meta SET value = 'another-model' WHERE key = 'model_id'") ==
           SQLITE_OK);
     REQUIRE(sl_library_open(tmp_path("one-thread.db"), 0, &a) == SL_OK);
     int64_t items = 0, embedded = 0;
@@ -739,8 +717,8 @@ static void test_kill(void) {
     CHECK(st.unchanged == (uint64_t)committed && st.unchanged > 0 && st.embedded == N_IMAGES - (uint64_t)committed);
     CHECK(sl_library_count(lib, &items, &committed) == SL_OK && items == N_IMAGES && committed == N_IMAGES);
     sl_library_close(lib);
-    CHECK(sql_int(db, "SELECT count(DISTINCT path) FROM items") == N_IMAGES);
-    CHECK(sql_int(db, "SELECT count(*) FROM items i JOIN embeddings e ON e.item_id = i.id") == N_IMAGES);
+    CHECK(sl_test_sql_int(db, "SELECT count(DISTINCT path) FROM items") == N_IMAGES);
+    CHECK(sl_test_sql_int(db, "SELECT count(*) FROM items i JOIN embeddings e ON e.item_id = i.id") == N_IMAGES);
 }
 
 static void expect_open_error(const char *path, int create, sl_status want, const char *what) {
@@ -762,8 +740,8 @@ static void test_bad_input(void) {
     CHECK(strstr(sl_last_error(), "no-such-folder") != NULL);
     CHECK(st.files_found == 0 && st.embedded == 0);
     const char *db = tmp_path("bad.db");
-    CHECK(sql_int(db, "SELECT count(*) FROM meta WHERE key = 'model_id'") == 0);
-    CHECK(sql_int(db, "SELECT value FROM meta WHERE key = 'scan_generation'") == 0);
+    CHECK(sl_test_sql_int(db, "SELECT count(*) FROM meta WHERE key = 'model_id'") == 0);
+    CHECK(sl_test_sql_int(db, "SELECT value FROM meta WHERE key = 'scan_generation'") == 0);
     /* a missing captions file, zero roots, NULL arguments */
     CHECK(index_dir(lib, g_dir, 2, 64, missing, &st) == SL_ERR_IO);
     CHECK(index_dirs(lib, roots, 0, 2, 64, NULL, NULL, &st) == SL_ERR_ARG);
@@ -773,8 +751,8 @@ static void test_bad_input(void) {
     CHECK(sl_library_index(lib, NULL, roots, 1, NULL, NULL) == SL_ERR_ARG);
     const char *devnull = "/dev/null";
     CHECK(index_dirs(lib, &devnull, 1, 2, 64, NULL, NULL, &st) == SL_ERR_ARG);
-    CHECK(sql_int(db, "SELECT count(*) FROM meta WHERE key = 'model_id'") == 0);
-    CHECK(sql_int(db, "SELECT value FROM meta WHERE key = 'scan_generation'") == 0);
+    CHECK(sl_test_sql_int(db, "SELECT count(*) FROM meta WHERE key = 'model_id'") == 0);
+    CHECK(sl_test_sql_int(db, "SELECT value FROM meta WHERE key = 'scan_generation'") == 0);
     /* defaults with NULL options work */
     sl_index_opts o;
     memset(&o, 0xff, sizeof o);

@@ -2,6 +2,8 @@
 
 #include "searchlite.h"
 
+#include <sqlite3.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -59,6 +61,30 @@ const char *sl_test_lite_model(void) {
         exit(1);
     }
     return path;
+}
+
+int64_t sl_test_sql_int(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    int64_t v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+            int rc = sqlite3_step(s);
+            if (rc == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+            else if (rc == SQLITE_DONE) v = 0;
+        }
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+int sl_test_sql_exec(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
 }
 
 uint8_t *sl_test_read(const char *path, size_t *size) {

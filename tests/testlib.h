@@ -63,6 +63,13 @@ const char *sl_test_asset_fetch(const char *group, const char *relative);
  * (about 5 s). Aborts the test program when the build fails. */
 const char *sl_test_lite_model(void);
 
+/* Plain sqlite3 access to a library file (the reference the catalog tests
+ * check against). sql_int: the first column of the first row as an integer
+ * (0 when there is no row, -1 on error). sql_exec: runs the statements,
+ * creating the file if needed; returns the SQLite result code. */
+int64_t sl_test_sql_int(const char *path, const char *sql);
+int sl_test_sql_exec(const char *path, const char *sql);
+
 /* Reads a whole file; aborts the test program on failure. Caller frees. */
 uint8_t *sl_test_read(const char *path, size_t *size);
 

@@ -125,10 +125,11 @@ static sl_status emb_check(sl_catalog *lib, int64_t id, int64_t format,
 /* Called for each stored row in item id order with its checked blob. */
 typedef sl_status (*emb_row_fn)(void *ctx, size_t row, const emb_view *v);
 
-/* Steps every embedding of the current model; `n` is the count read in the
- * same transaction, so any other number of rows is an inconsistency. */
+/* Steps every embedding of the current model; `n` is the bound counted in
+ * the same transaction, so more rows than that is an inconsistency. *got
+ * receives the number of rows read. */
 static sl_status lib_each_row(sl_catalog *lib, int64_t *ids, size_t n,
-                              emb_row_fn fn, void *ctx) {
+                              emb_row_fn fn, void *ctx, size_t *got) {
     sqlite3_stmt *s = lib->stmt[SL_Q_EMB_LOAD];
     sl_status st = sl_cat_bind_text(lib, SL_Q_EMB_LOAD, 1, lib->model_id);
     size_t row = 0;
@@ -150,15 +151,14 @@ static sl_status lib_each_row(sl_catalog *lib, int64_t *ids, size_t n,
         ids[row++] = id;
     }
     if (st == SL_OK && rc != SQLITE_DONE) st = sl_cat_fail(lib, rc);
-    if (st == SL_OK && row != n)
-        st = sl_fail(SL_ERR_CORRUPT, "library %s: embedding count changed "
-                     "while reading", lib->path);
     sl_cat_done(lib, SL_Q_EMB_LOAD);
+    *got = row;
     return st;
 }
 
 /* Opens the read snapshot (unless a batch already is one) and counts the
- * current model's embeddings in it. */
+ * embeddings in it: a bound on the current model's, which set_model keeps
+ * alone in the table. */
 static sl_status lib_read_begin(sl_catalog *lib, bool *own_tx,
                                 int64_t *count) {
     *own_tx = false;
@@ -173,12 +173,10 @@ static sl_status lib_read_begin(sl_catalog *lib, bool *own_tx,
         *own_tx = true;
     }
     sqlite3_stmt *s = lib->stmt[SL_Q_EMB_COUNT];
-    sl_status st = sl_cat_bind_text(lib, SL_Q_EMB_COUNT, 1, lib->model_id);
-    if (st == SL_OK) {
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) *count = sqlite3_column_int64(s, 0);
-        else st = sl_cat_fail(lib, rc);
-    }
+    sl_status st = SL_OK;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(s, 0);
+    else st = sl_cat_fail(lib, rc);
     sl_cat_done(lib, SL_Q_EMB_COUNT);
     if (st == SL_OK && (*count < 0 || (uint64_t)*count >= SIZE_MAX / 8))
         st = sl_fail(SL_ERR_LIMIT, "library %s: %lld embeddings do not fit in "
@@ -222,6 +220,7 @@ sl_status sl_catalog_load_embeddings(sl_catalog *lib, int64_t **ids,
     *dim = 0;
     bool own_tx;
     int64_t count;
+    size_t got = 0;
     sl_status st = lib_read_begin(lib, &own_tx, &count);
     int64_t *id_buf = NULL;
     float *vec_buf = NULL;
@@ -240,7 +239,7 @@ sl_status sl_catalog_load_embeddings(sl_catalog *lib, int64_t **ids,
         }
         dense_ctx c = {vec_buf, lib->dim};
         if (st == SL_OK)
-            st = lib_each_row(lib, id_buf, (size_t)count, dense_row, &c);
+            st = lib_each_row(lib, id_buf, (size_t)count, dense_row, &c, &got);
     }
     lib_read_end(lib, own_tx);
     if (st != SL_OK) {
@@ -248,9 +247,15 @@ sl_status sl_catalog_load_embeddings(sl_catalog *lib, int64_t **ids,
         sl_free_aligned(vec_buf);
         return st;
     }
+    if (got == 0) { /* documented: both NULL when there is nothing */
+        free(id_buf);
+        sl_free_aligned(vec_buf);
+        id_buf = NULL;
+        vec_buf = NULL;
+    }
     *ids = id_buf;
     *vecs = vec_buf;
-    *n = (size_t)count;
+    *n = got;
     *dim = lib->dim;
     return SL_OK;
 }
@@ -318,6 +323,7 @@ sl_status sl_catalog_load_sparse(sl_catalog *lib, int64_t **ids,
     int64_t count;
     sl_status st = lib_read_begin(lib, &own_tx, &count);
     int64_t *id_buf = NULL;
+    size_t got = 0;
     csr_ctx c = {.lib = lib};
     if (st == SL_OK) {
         size_t n = (size_t)count; /* < SIZE_MAX / 8: n + 1 cannot overflow */
@@ -328,10 +334,12 @@ sl_status sl_catalog_load_sparse(sl_catalog *lib, int64_t **ids,
                          lib->path, n);
         /* col and val always exist (at least one slot), as in
          * sl_sparse_from_dense */
-        if (st == SL_OK) st = csr_reserve(&c, 1);
+        /* Room for 32 values a row up front (lite rows hold about 27), so
+         * that a large library is not copied by repeated doubling. */
+        if (st == SL_OK) st = csr_reserve(&c, n < ((size_t)1 << 25) ? 32 * n + 1 : (size_t)1 << 30);
         if (st == SL_OK && n > 0)
-            st = lib_each_row(lib, id_buf, n, csr_row, &c);
-        if (st == SL_OK) c.first[n] = (uint32_t)c.nnz;
+            st = lib_each_row(lib, id_buf, n, csr_row, &c, &got);
+        if (st == SL_OK) c.first[got] = (uint32_t)c.nnz;
     }
     lib_read_end(lib, own_tx);
     if (st != SL_OK) {
@@ -341,8 +349,12 @@ sl_status sl_catalog_load_sparse(sl_catalog *lib, int64_t **ids,
         free(c.val);
         return st;
     }
+    if (got == 0) {
+        free(id_buf);
+        id_buf = NULL;
+    }
     *ids = id_buf;
-    rows->n = (size_t)count;
+    rows->n = got;
     rows->dim = lib->dim;
     rows->row_first = c.first;
     rows->col = c.col;
