@@ -351,8 +351,10 @@ typedef enum sl_index_phase {
 typedef struct sl_index_stats {
     sl_index_phase phase;
     uint64_t files_found;  /* image files seen by the walk */
-    uint64_t unchanged;    /* already embedded, same size and mtime */
-    uint64_t to_embed;     /* new or changed files found by the walk */
+    uint64_t unchanged;    /* already embedded: same size and mtime, or only
+                              the mtime changed and the SHA-256 matched */
+    uint64_t to_embed;     /* new or changed files found by the walk (goes
+                              down when a file turns out to be unchanged) */
     uint64_t embedded;     /* of to_embed: embedded and committed */
     uint64_t failed;       /* of to_embed: unreadable or corrupt, skipped */
     uint64_t removed;      /* items forgotten because their file is gone */
@@ -369,7 +371,8 @@ typedef struct sl_index_opts {
     size_t batch_size;  /* images per committed transaction; 0: 64 */
     /* Optional COCO captions file (docs/LIBRARY.md): an indexed file whose
      * name equals an image's file_name gets metadata {"captions": [...],
-     * "flickr_url": ..., "coco_url": ..., "coco_id": ...}. */
+     * "flickr_url": ..., "coco_url": ..., "coco_id": ...}. A file the
+     * captions do not name keeps the metadata it had. */
     const char *captions;
     sl_index_progress_fn progress;
     void *progress_user;
@@ -379,7 +382,8 @@ SL_API void sl_index_opts_init(sl_index_opts *opts);
 
 /* Brings the library up to date with the image files (.jpg, .jpeg, .png,
  * .bmp, any case) under the given roots (folders walked recursively,
- * hidden entries and symbolic links skipped, or single files): embeds new
+ * hidden entries and symbolic links skipped; a root that is a file is
+ * indexed whatever its name; n_roots must be >= 1): embeds new
  * and changed files, keeps unchanged ones, and forgets items under these
  * roots whose file is gone. Paths are stored absolute and normalized.
  * Work is committed in batches, so a killed run loses at most one batch
