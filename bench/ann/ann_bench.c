@@ -69,6 +69,12 @@ static void machine(char *buf, size_t size) {
     snprintf(buf, size, "%s, %ld cores", name[0] ? name : "unknown", cores);
 }
 
+static void log_stderr(void *user, sl_log_level level, const char *msg) {
+    (void)user;
+    (void)level;
+    fprintf(stderr, "ann_bench: %s\n", msg);
+}
+
 int main(int argc, char **argv) {
     const char *data = NULL, *name = NULL, *out_path = NULL;
     int quick = 0;
@@ -82,6 +88,7 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    sl_set_log(log_stderr, NULL, getenv("ANN_VERBOSE") ? SL_LOG_DEBUG : SL_LOG_WARN);
     if (!data || !name || !out_path) {
         fprintf(stderr, "usage: ann_bench --data DIR --dataset NAME --out FILE.jsonl [--quick]\n");
         return 2;

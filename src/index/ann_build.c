@@ -5,6 +5,8 @@
 
 #include <math.h>
 #include <stdlib.h>
+
+#define SL_ANN_CODEBOOK_SAMPLE 32768
 #include <string.h>
 
 void sl_ann_opts_init(sl_ann_opts *o, size_t n, size_t dim, sl_ann_metric metric) {
@@ -130,8 +132,8 @@ static sl_status check_input(const float *x, const int64_t *ids, size_t n, size_
     if (!o->brute_force) {
         if (o->num_leaves < 1 || o->num_leaves > n)
             return sl_fail(SL_ERR_ARG, "index build: %u leaves for %zu items", o->num_leaves, n);
-        if (o->dims_per_block < 1 || o->dims_per_block > dim)
-            return sl_fail(SL_ERR_ARG, "index build: dims_per_block %u", o->dims_per_block);
+        if (o->dims_per_block < 1 || o->dims_per_block > dim || o->dims_per_block > 32)
+            return sl_fail(SL_ERR_ARG, "index build: dims_per_block %u (1..min(dim, 32))", o->dims_per_block);
         if ((dim + o->dims_per_block - 1) / o->dims_per_block > 4096)
             return sl_fail(SL_ERR_LIMIT, "index build: more than 4096 blocks");
     }
@@ -152,6 +154,7 @@ static sl_status train(sl_ann *a, const float *x, size_t n, sl_pool *pool) {
     sl_status st = SL_OK;
     if (!idx || !sx || !assign || !res || (a->eta > 1 && !dirs)) st = sl_fail(SL_ERR_NOMEM, "index build: out of memory");
     for (size_t i = 0; !st && i < m; i++) memcpy(sx + i * d, x + idx[i] * d, d * sizeof *sx);
+    const double t0 = sl_now();
     if (!st) {
         sl_kmeans_opts ko;
         sl_kmeans_opts_init(&ko);
@@ -180,8 +183,15 @@ static sl_status train(sl_ann *a, const float *x, size_t n, sl_pool *pool) {
             for (size_t j = 0; j < d; j++) dirs[i * d + j] = v[j] * inv;
         }
     }
+    const double t1 = sl_now();
+    /* 16 centres a block need far fewer points than the leaves do (faiss
+     * asks for 39-256 per centre): the first part of the (random) sample
+     * is plenty, and the codebook rounds cost in proportion to it. */
+    const size_t m_pq = m < SL_ANN_CODEBOOK_SAMPLE ? m : SL_ANN_CODEBOOK_SAMPLE;
     if (!st)
-        st = sl_ah_train(res, dirs, m, d, a->o.dims_per_block, a->eta, a->o.ah_iters, a->o.seed, pool, &a->pq);
+        st = sl_ah_train(res, dirs, m_pq, d, a->o.dims_per_block, a->eta, a->o.ah_iters, a->o.seed, pool, &a->pq);
+    sl_log(SL_LOG_DEBUG, "index build: %zu training items, k-means %.2f s, codebooks %.2f s", m, t1 - t0,
+           sl_now() - t1);
     free(idx);
     free(sx);
     free(assign);
@@ -199,7 +209,9 @@ static sl_status fill(sl_ann *a, const float *x, const int64_t *ids, size_t n, s
     sl_status st = leaf && (!nb || codes) && count ? SL_OK : sl_fail(SL_ERR_NOMEM, "index build: out of memory");
     if (!st && a->centres && a->n_leaves > 1)
         st = sl_kmeans_assign(x, n, d, a->centres, a->n_leaves, a->o.spherical, pool, leaf, NULL);
+    const double t0 = sl_now();
     if (!st && nb) st = sl_ann_encode(a, x, leaf, n, codes);
+    sl_log(SL_LOG_DEBUG, "index build: assigning and encoding %zu items %.2f s", n, sl_now() - t0);
     for (size_t i = 0; !st && i < n; i++) count[leaf[i]]++;
     for (uint32_t p = 0; !st && p < a->n_leaves; p++) st = sl_ann_leaf_reserve(a, &a->leaves[p], count[p]);
     if (!st) st = sl_ann_map_init(&a->map, n);
