@@ -10,25 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Clustered data like real embeddings: 64 random centres, points around them. */
-static float *make_data(size_t n, size_t dim, int unit, uint64_t seed) {
-    float *x = malloc(n * dim * sizeof *x), *c = malloc(64 * dim * sizeof *c);
-    uint64_t s = seed;
-    for (size_t i = 0; i < 64 * dim; i++) c[i] = (float)((double)(sl_test_rand(&s) % 2001) / 1000.0 - 1.0);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = sl_test_rand(&s) % 64;
-        double nn = 0;
-        for (size_t j = 0; j < dim; j++) {
-            float v = c[k * dim + j] + 0.6f * (float)((double)(sl_test_rand(&s) % 2001) / 1000.0 - 1.0);
-            x[i * dim + j] = v;
-            nn += (double)v * v;
-        }
-        if (unit)
-            for (size_t j = 0; j < dim; j++) x[i * dim + j] /= (float)sqrt(nn);
-    }
-    free(c);
-    return x;
-}
 
 static float score(const float *q, const float *x, size_t dim, sl_ann_metric m) {
     float acc = 0;
@@ -78,7 +59,7 @@ static int64_t *make_ids(size_t n) {
 
 static void test_brute_force(sl_ann_metric m) {
     const size_t n = 3000, dim = 24, nq = 30;
-    float *x = make_data(n, dim, m == SL_ANN_DOT, 7), *qs = make_data(nq, dim, m == SL_ANN_DOT, 8);
+    float *x = sl_test_clustered(n, dim, m == SL_ANN_DOT, 7), *qs = sl_test_clustered(nq, dim, m == SL_ANN_DOT, 8);
     int64_t *ids = make_ids(n);
     sl_ann_opts o;
     sl_ann_opts_init(&o, n, dim, m);
@@ -106,7 +87,7 @@ static void test_brute_force(sl_ann_metric m) {
 
 static void test_recall(sl_ann_metric m) {
     const size_t n = 20000, dim = 32, nq = 100;
-    float *x = make_data(n, dim, m == SL_ANN_DOT, 11), *qs = make_data(nq, dim, m == SL_ANN_DOT, 12);
+    float *x = sl_test_clustered(n, dim, m == SL_ANN_DOT, 11), *qs = sl_test_clustered(nq, dim, m == SL_ANN_DOT, 12);
     int64_t *ids = make_ids(n);
     sl_ann_opts o;
     sl_ann_opts_init(&o, 200000, dim, m); /* the tree defaults, on a smaller set */
@@ -163,7 +144,7 @@ static void test_recall(sl_ann_metric m) {
 
 static void test_updates(void) {
     const size_t n = 6000, dim = 16, nq = 40;
-    float *x = make_data(n, dim, 1, 21), *qs = make_data(nq, dim, 1, 22);
+    float *x = sl_test_clustered(n, dim, 1, 21), *qs = sl_test_clustered(nq, dim, 1, 22);
     int64_t *ids = make_ids(n);
     sl_ann_opts o;
     sl_ann_opts_init(&o, 200000, dim, SL_ANN_DOT);
@@ -230,7 +211,7 @@ static void test_updates(void) {
 
 static void test_stores(void) {
     const size_t n = 5000, dim = 20, nq = 40;
-    float *x = make_data(n, dim, 1, 31), *qs = make_data(nq, dim, 1, 32);
+    float *x = sl_test_clustered(n, dim, 1, 31), *qs = sl_test_clustered(nq, dim, 1, 32);
     int64_t *ids = make_ids(n);
     const sl_ann_store stores[] = {SL_ANN_STORE_F32, SL_ANN_STORE_F16, SL_ANN_STORE_I8, SL_ANN_STORE_NONE};
     for (int s = 0; s < 4; s++) {

@@ -29,25 +29,6 @@
 
 /* ---- data ----------------------------------------------------------------- */
 
-/* Clustered data like real embeddings (as test_ann.c). */
-static float *make_data(size_t n, size_t dim, int unit, uint64_t seed) {
-    float *x = malloc((n ? n : 1) * dim * sizeof *x), *c = malloc(64 * dim * sizeof *c);
-    uint64_t s = seed;
-    for (size_t i = 0; i < 64 * dim; i++) c[i] = (float)((double)(sl_test_rand(&s) % 2001) / 1000.0 - 1.0);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = sl_test_rand(&s) % 64;
-        double nn = 0;
-        for (size_t j = 0; j < dim; j++) {
-            float v = c[k * dim + j] + 0.6f * (float)((double)(sl_test_rand(&s) % 2001) / 1000.0 - 1.0);
-            x[i * dim + j] = v;
-            nn += (double)v * v;
-        }
-        if (unit)
-            for (size_t j = 0; j < dim; j++) x[i * dim + j] /= (float)sqrt(nn);
-    }
-    free(c);
-    return x;
-}
 
 /* Ids that are not row numbers: odd, spread, some negative. */
 static int64_t *make_ids(size_t n, int64_t base) {
@@ -189,9 +170,9 @@ static sl_ann *make_index(const config *c, const float *x, const int64_t *ids, c
 }
 
 static void round_trip(const config *c) {
-    float *x = make_data(c->n, c->dim, c->metric == SL_ANN_DOT, 100 + c->n);
-    float *qs = make_data(50, c->dim, c->metric == SL_ANN_DOT, 7);
-    float *more = make_data(60, c->dim, c->metric == SL_ANN_DOT, 8);
+    float *x = sl_test_clustered(c->n, c->dim, c->metric == SL_ANN_DOT, 100 + c->n);
+    float *qs = sl_test_clustered(50, c->dim, c->metric == SL_ANN_DOT, 7);
+    float *more = sl_test_clustered(60, c->dim, c->metric == SL_ANN_DOT, 8);
     int64_t *ids = make_ids(c->n, 1000), *more_ids = make_ids(60, 1 << 30);
     sl_ann *a = make_index(c, x, ids, more, more_ids);
     if (!a) goto out;
@@ -339,7 +320,7 @@ static void reseal(uint8_t *f) {
 #define GOLDEN_DIM 8
 
 static sl_ann *golden_index(void) {
-    float *x = make_data(GOLDEN_N, GOLDEN_DIM, 1, 2024);
+    float *x = sl_test_clustered(GOLDEN_N, GOLDEN_DIM, 1, 2024);
     int64_t ids[GOLDEN_N];
     for (int i = 0; i < GOLDEN_N; i++) ids[i] = 1000 + 3 * i;
     sl_ann_opts o;
@@ -400,7 +381,7 @@ static void test_golden(void) {
     sl_ann *a = NULL;
     uint8_t *buf;
     REQUIRE(load_copy(g, n, 1, &a, &buf) == SL_OK);
-    float *qs = make_data(5, GOLDEN_DIM, 1, 77);
+    float *qs = sl_test_clustered(5, GOLDEN_DIM, 1, 77);
     const sl_ann_query_opts all = {4, GOLDEN_N};
     int bad = 0;
     for (int q = 0; q < 5; q++) {
@@ -840,7 +821,7 @@ static int write_corpus(const char *dir) {
     int failed = 0;
     for (size_t i = 0; i < SL_ARRAY_LEN(tiny); i++) {
         const config *c = &tiny[i];
-        float *x = make_data(c->n, c->dim, c->metric == SL_ANN_DOT, 5 + i), *more = make_data(60, c->dim, 1, 6);
+        float *x = sl_test_clustered(c->n, c->dim, c->metric == SL_ANN_DOT, 5 + i), *more = sl_test_clustered(60, c->dim, 1, 6);
         int64_t *ids = make_ids(c->n, 1000), *more_ids = make_ids(60, 1 << 30);
         sl_ann *a = make_index(c, x, ids, more, more_ids);
         char path[1024];

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,6 +86,29 @@ int sl_test_sql_exec(const char *path, const char *sql) {
     if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     sqlite3_close(db);
     return rc;
+}
+
+float *sl_test_clustered(size_t n, size_t dim, int unit, uint64_t seed) {
+    float *x = malloc((n ? n : 1) * dim * sizeof *x), *c = malloc(64 * dim * sizeof *c);
+    if (!x || !c) {
+        fprintf(stderr, "sl_test_clustered: out of memory\n");
+        exit(1);
+    }
+    uint64_t s = seed;
+    for (size_t i = 0; i < 64 * dim; i++) c[i] = (float)((double)(sl_test_rand(&s) % 2001) / 1000.0 - 1.0);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = sl_test_rand(&s) % 64;
+        double nn = 0;
+        for (size_t j = 0; j < dim; j++) {
+            float v = c[k * dim + j] + 0.6f * (float)((double)(sl_test_rand(&s) % 2001) / 1000.0 - 1.0);
+            x[i * dim + j] = v;
+            nn += (double)v * v;
+        }
+        if (unit)
+            for (size_t j = 0; j < dim; j++) x[i * dim + j] /= (float)sqrt(nn);
+    }
+    free(c);
+    return x;
 }
 
 uint8_t *sl_test_read(const char *path, size_t *size) {

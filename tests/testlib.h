@@ -77,6 +77,11 @@ uint8_t *sl_test_read(const char *path, size_t *size);
  * cleaning, not by us, so failures can be inspected). */
 const char *sl_test_tmpdir(void);
 
+/* Clustered vectors like real embeddings: 64 random centres in [-1, 1]^dim
+ * and n points around them (uniform noise of +-0.6), each L2-normalized
+ * when `unit`. (n, dim) row-major, malloc'd; deterministic for a seed. */
+float *sl_test_clustered(size_t n, size_t dim, int unit, uint64_t seed);
+
 /* Deterministic pseudo-random numbers (xorshift64*). */
 uint64_t sl_test_rand(uint64_t *state);
 

@@ -53,6 +53,20 @@ uint32_t sl_ann_nearest_leaf(const sl_ann *a, const float *x) {
     return best;
 }
 
+/* What the codebooks see of an item: its residual to its leaf's centre,
+ * and (for the anisotropic loss, dir != NULL) its own unit direction. */
+static void residual(const float *v, const float *centre, size_t d, float *res, float *dir) {
+    double nn = 0;
+    for (size_t j = 0; j < d; j++) {
+        res[j] = v[j] - centre[j];
+        nn += (double)v[j] * v[j];
+    }
+    if (dir) {
+        float inv = nn > 0 ? (float)(1.0 / sqrt(nn)) : 0.0f;
+        for (size_t j = 0; j < d; j++) dir[j] = v[j] * inv;
+    }
+}
+
 sl_status sl_ann_encode(const sl_ann *a, const float *x, const uint32_t *leaf, size_t n, uint8_t *codes) {
     const size_t d = a->dim;
     /* in chunks, so memory stays small for large builds */
@@ -68,18 +82,9 @@ sl_status sl_ann_encode(const sl_ann *a, const float *x, const uint32_t *leaf, s
     sl_status st = SL_OK;
     for (size_t i0 = 0; i0 < n && !st; i0 += CHUNK) {
         size_t c = n - i0 < CHUNK ? n - i0 : CHUNK;
-        for (size_t i = 0; i < c; i++) {
-            const float *v = x + (i0 + i) * d, *ctr = a->centres + (size_t)leaf[i0 + i] * d;
-            double nn = 0;
-            for (size_t j = 0; j < d; j++) {
-                res[i * d + j] = v[j] - ctr[j];
-                nn += (double)v[j] * v[j];
-            }
-            if (dirs) {
-                float inv = nn > 0 ? (float)(1.0 / sqrt(nn)) : 0.0f;
-                for (size_t j = 0; j < d; j++) dirs[i * d + j] = v[j] * inv;
-            }
-        }
+        for (size_t i = 0; i < c; i++)
+            residual(x + (i0 + i) * d, a->centres + (size_t)leaf[i0 + i] * d, d, res + i * d,
+                     dirs ? dirs + i * d : NULL);
         st = sl_ah_encode(&a->pq, res, dirs, c, a->eta, 2, NULL, codes + i0 * a->pq.n_blocks);
     }
     free(res);
@@ -171,18 +176,8 @@ static sl_status train(sl_ann *a, const float *x, size_t n, sl_pool *pool) {
         a->centre_norm2[p] = (float)s; /* sl_ann_prepare recomputes it the same way */
     }
     if (!st) st = sl_kmeans_assign(sx, m, d, a->centres, a->n_leaves, a->o.spherical, pool, assign, NULL);
-    for (size_t i = 0; !st && i < m; i++) {
-        const float *v = sx + i * d, *c = a->centres + (size_t)assign[i] * d;
-        double nn = 0;
-        for (size_t j = 0; j < d; j++) {
-            res[i * d + j] = v[j] - c[j];
-            nn += (double)v[j] * v[j];
-        }
-        if (dirs) {
-            float inv = nn > 0 ? (float)(1.0 / sqrt(nn)) : 0.0f;
-            for (size_t j = 0; j < d; j++) dirs[i * d + j] = v[j] * inv;
-        }
-    }
+    for (size_t i = 0; !st && i < m; i++)
+        residual(sx + i * d, a->centres + (size_t)assign[i] * d, d, res + i * d, dirs ? dirs + i * d : NULL);
     const double t1 = sl_now();
     /* 16 centres a block need far fewer points than the leaves do (faiss
      * asks for 39-256 per centre): the first part of the (random) sample
