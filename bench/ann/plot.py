@@ -63,8 +63,17 @@ def libraries(rows):
     for r in rows:
         if r["library"] not in order:
             order.append(r["library"])
-    # searchlite first so that it keeps the first colour
-    return sorted(order, key=lambda s: (not s.lower().startswith("searchlite"), order.index(s)))
+    # a fixed order (so a fixed colour) for the known libraries, searchlite
+    # first; others after them, in the order read
+    known = ["faiss IVFPQFastScan", "faiss IVFPQFastScan+RefineFlat", "faiss HNSWFlat", "hnswlib"]
+
+    def rank(s):
+        if s.lower().startswith("searchlite"):
+            return (0, order.index(s))
+        if s in known:
+            return (1, known.index(s))
+        return (2, order.index(s))
+    return sorted(order, key=rank)
 
 
 def plot(rows, dataset, path):
