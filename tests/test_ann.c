@@ -51,6 +51,19 @@ static double recall10(const sl_ann *a, const float *x, size_t n, size_t dim, co
     return (double)found / (10.0 * (double)nq);
 }
 
+/* How many of the nq queries get different top-10 answers (ids, scores,
+ * order; bytewise, padding included) from the two indexes. */
+static int queries_differ(const sl_ann *a, const sl_ann *b, const float *qs, size_t nq, size_t dim) {
+    int differ = 0;
+    for (size_t i = 0; i < nq; i++) {
+        sl_hit ha[10], hb[10];
+        size_t na = sl_ann_search(a, qs + i * dim, 10, NULL, ha, NULL);
+        size_t nb = sl_ann_search(b, qs + i * dim, 10, NULL, hb, NULL);
+        if (na != nb || memcmp(ha, hb, na * sizeof *ha)) differ++;
+    }
+    return differ;
+}
+
 static int64_t *make_ids(size_t n) {
     int64_t *ids = malloc(n * sizeof *ids);
     for (size_t i = 0; i < n; i++) ids[i] = (int64_t)i + 1000;
@@ -112,12 +125,7 @@ static void test_recall(sl_ann_metric m) {
     o.n_threads = 1;
     sl_ann *b;
     REQUIRE(sl_ann_build(x, ids, n, dim, &o, &b) == SL_OK);
-    int diff = 0;
-    for (size_t i = 0; i < nq; i++) {
-        sl_hit ha[10], hb[10];
-        size_t na = sl_ann_search(a, qs + i * dim, 10, NULL, ha, NULL), nb = sl_ann_search(b, qs + i * dim, 10, NULL, hb, NULL);
-        if (na != nb || memcmp(ha, hb, na * sizeof *ha)) diff++;
-    }
+    int diff = queries_differ(a, b, qs, nq, dim);
     CHECK_MSG(diff == 0, "1 and 2 build threads differ on %d queries", diff);
     /* a batch on two threads equals the queries one by one */
     sl_pool *pool;
@@ -183,12 +191,7 @@ static void test_updates(void) {
     }
     CHECK_MSG(bad == 0 && leaked == 0, "after removal: %d differ from exact, %d removed items returned", bad, leaked);
     CHECK(sl_ann_add(b, rx, rid, nr) == SL_OK && sl_ann_count(b) == n);
-    int differ = 0;
-    for (size_t i = 0; i < nq; i++) {
-        sl_hit ha[10], hb[10];
-        size_t na = sl_ann_search(a, qs + i * dim, 10, NULL, ha, NULL), nb = sl_ann_search(b, qs + i * dim, 10, NULL, hb, NULL);
-        if (na != nb || memcmp(ha, hb, na * sizeof *ha)) differ++;
-    }
+    int differ = queries_differ(a, b, qs, nq, dim);
     CHECK_MSG(differ == 0, "removed and re-added: %d of %zu queries differ from the original index", differ, nq);
     /* refusals */
     CHECK(sl_ann_add(b, rx, rid, 1) == SL_ERR_ARG); /* duplicate id */

@@ -447,25 +447,12 @@ sl_status sl_catalog_batch_rollback(sl_catalog *lib) {
 
 sl_status sl_catalog_count(sl_catalog *lib, int64_t *count) {
     if (!lib || !count) return sl_fail(SL_ERR_ARG, "library: NULL argument");
-    sqlite3_stmt *s = lib->stmt[SL_Q_COUNT];
-    int rc = sqlite3_step(s);
-    sl_status st = SL_OK;
-    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(s, 0);
-    else st = sl_cat_fail(lib, rc);
-    sl_cat_done(lib, SL_Q_COUNT);
-    return st;
+    return sl_cat_count(lib, SL_Q_COUNT, count);
 }
 
 sl_status sl_catalog_count_embeddings(sl_catalog *lib, int64_t *count) {
     if (!lib || !count) return sl_fail(SL_ERR_ARG, "library: NULL argument");
-    *count = 0;
-    sqlite3_stmt *s = lib->stmt[SL_Q_EMB_COUNT_FILE];
-    int rc = sqlite3_step(s);
-    sl_status st = SL_OK;
-    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(s, 0);
-    else st = sl_cat_fail(lib, rc);
-    sl_cat_done(lib, SL_Q_EMB_COUNT_FILE);
-    return st;
+    return sl_cat_count(lib, SL_Q_EMB_COUNT_FILE, count);
 }
 
 sl_status sl_catalog_get_item(sl_catalog *lib, int64_t id, sl_item *out) {

@@ -66,6 +66,8 @@ enum {
 sl_status sl_cat_fail(sl_catalog *lib, int rc);
 /* Steps a statement that returns no rows and resets it. */
 sl_status sl_cat_exec(sl_catalog *lib, sl_cat_stmt q);
+/* Steps a one-row integer query (a count) into *count (0 on failure). */
+sl_status sl_cat_count(sl_catalog *lib, sl_cat_stmt q, int64_t *count);
 /* Resets and clears the bindings of a statement after use. */
 void sl_cat_done(sl_catalog *lib, sl_cat_stmt q);
 /* Binds text of any length (SL_ERR_LIMIT above 2 GiB). */

@@ -172,12 +172,7 @@ static sl_status lib_read_begin(sl_catalog *lib, bool *own_tx,
         if (bs != SL_OK) return bs;
         *own_tx = true;
     }
-    sqlite3_stmt *s = lib->stmt[SL_Q_EMB_COUNT];
-    sl_status st = SL_OK;
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(s, 0);
-    else st = sl_cat_fail(lib, rc);
-    sl_cat_done(lib, SL_Q_EMB_COUNT);
+    sl_status st = sl_cat_count(lib, SL_Q_EMB_COUNT, count);
     if (st == SL_OK && (*count < 0 || (uint64_t)*count >= SIZE_MAX / 8))
         st = sl_fail(SL_ERR_LIMIT, "library %s: %lld embeddings do not fit in "
                      "memory", lib->path, (long long)*count);

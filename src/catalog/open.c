@@ -132,6 +132,16 @@ sl_status sl_cat_exec(sl_catalog *lib, sl_cat_stmt q) {
     return st;
 }
 
+sl_status sl_cat_count(sl_catalog *lib, sl_cat_stmt q, int64_t *count) {
+    *count = 0;
+    int rc = sqlite3_step(lib->stmt[q]);
+    sl_status st = SL_OK;
+    if (rc == SQLITE_ROW) *count = sqlite3_column_int64(lib->stmt[q], 0);
+    else st = sl_cat_fail(lib, rc);
+    sl_cat_done(lib, q);
+    return st;
+}
+
 sl_status sl_cat_bind_text(sl_catalog *lib, sl_cat_stmt q, int i,
                            const char *text) {
     size_t len = strlen(text);

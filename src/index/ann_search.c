@@ -110,19 +110,12 @@ static int hit_cmp(const void *pa, const void *pb) {
     return sl_hit_before(a, b) ? -1 : sl_hit_before(b, a) ? 1 : 0;
 }
 
-static size_t select_leaves(const float *score, size_t n, size_t k, sl_hit *out) {
-    sl_hit *all = malloc(n * sizeof *all);
-    if (!all) { /* fall back to the heap, which needs no memory */
-        sl_topk t;
-        sl_topk_init(&t, out, k);
-        for (size_t p = 0; p < n; p++) sl_topk_push(&t, (sl_hit){(int64_t)p, score[p]});
-        return sl_topk_finish(&t);
-    }
+/* The k best of n leaves, best first, into the first k entries of all
+ * (n entries: the query's buffer, so nothing is allocated here). */
+static size_t select_leaves(const float *score, size_t n, size_t k, sl_hit *all) {
     for (size_t p = 0; p < n; p++) all[p] = (sl_hit){(int64_t)p, score[p]};
     if (k < n) select_range(all, 0, n, k - 1);
     qsort(all, k, sizeof *all, hit_cmp);
-    memcpy(out, all, k * sizeof *out);
-    free(all);
     return k;
 }
 
@@ -197,15 +190,15 @@ size_t sl_ann_search(const sl_ann *a, const float *q, size_t k, const sl_ann_que
 
     /* One allocation for every per-query buffer, 8-byte items first so
      * that every array is aligned for its type. */
-    size_t bytes = (n_search + keep) * sizeof(sl_hit) + (a->n_leaves + nb * 17) * sizeof(float) +
+    size_t bytes = (a->n_leaves + keep) * sizeof(sl_hit) + (a->n_leaves + nb * 17) * sizeof(float) +
                    keep * sizeof(cand) + biggest * 2 * sizeof(uint32_t) + nb * 16;
     uint8_t *mem = malloc(bytes);
     if (!mem) {
         if (status) *status = sl_fail(SL_ERR_NOMEM, "index search: out of memory");
         return 0;
     }
-    sl_hit *chosen = (sl_hit *)mem;             // (n_search)
-    sl_hit *final = chosen + n_search;          // (keep)
+    sl_hit *chosen = (sl_hit *)mem;             // (n_leaves), the best n_search first
+    sl_hit *final = chosen + a->n_leaves;       // (keep)
     float *leaf_score = (float *)(final + keep); // (n_leaves)
     float *lut = leaf_score + a->n_leaves;      // (nb, 16)
     float *lut_lo = lut + nb * 16;              // (nb)
