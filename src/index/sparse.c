@@ -60,9 +60,7 @@ static void sparse_task(void *ctx, size_t task, int thread) {
     size_t begin = task * SPARSE_BLOCK, end = SL_MIN(s->n, begin + SPARSE_BLOCK);
     sl_topk *t = &j->per_thread[thread];
     for (size_t i = begin; i < end; i++) {
-        float acc = 0;
-        for (uint32_t e = s->row_first[i]; e < s->row_first[i + 1]; e++) acc += j->q[s->col[e]] * s->val[e];
-        sl_hit h = {(int64_t)i, acc};
+        sl_hit h = {(int64_t)i, sl_sparse_row_dot(s, i, j->q)};
         sl_topk_push(t, h);
     }
 }

@@ -22,6 +22,15 @@ typedef struct sl_sparse_rows {
 sl_status sl_sparse_from_dense(const float *x, size_t n, size_t dim, sl_sparse_rows *out);
 void sl_sparse_rows_free(sl_sparse_rows *s);
 
+/* Row i's dot product with the dense query q, summed in stored order:
+ * the one definition every sparse search scores with, so that a row's
+ * score is the same bits whichever search met it. */
+static inline float sl_sparse_row_dot(const sl_sparse_rows *s, size_t i, const float *q) {
+    float acc = 0;
+    for (uint32_t e = s->row_first[i]; e < s->row_first[i + 1]; e++) acc += q[s->col[e]] * s->val[e];
+    return acc;
+}
+
 /* The k best rows for the dense query q (dim floats), best first; returns
  * the count, min(k, n). pool may be NULL. *status (if not NULL) reports
  * SL_ERR_NOMEM. */
