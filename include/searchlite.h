@@ -423,7 +423,14 @@ SL_API void sl_results_free(sl_results *results);
 typedef struct sl_searcher sl_searcher;
 
 typedef struct sl_searcher_opts {
-    int n_threads; /* threads used inside one query; <= 0: 1 */
+    int n_threads; /* threads used inside one query; <= 0: 1 (the exact scan only) */
+    /* Nonzero: answer every query by scanning every item exactly. By
+     * default a sparse library of 2,048 items or more is searched through
+     * posting lists (exact as well: the same hits), and a dense library of
+     * 20,000 or more through its ANN snapshot, kept in the library by
+     * sl_library_index, whose candidates are re-scored exactly; a missing
+     * or out-of-date snapshot falls back to the scan. docs/SEARCH.md. */
+    int exact;
 } sl_searcher_opts;
 
 SL_API void sl_searcher_opts_init(sl_searcher_opts *opts);

@@ -193,7 +193,7 @@ static void test_threads_and_dense(sl_searcher *s1) {
     o.n_threads = 2;
     sl_searcher *s2, *sd;
     REQUIRE(sl_searcher_open(g_model, g_lib, &o, &s2) == SL_OK);
-    REQUIRE(sl_searcher_open_ex(g_model, g_lib, NULL, 1, &sd) == SL_OK);
+    REQUIRE(sl_searcher_open_ex(g_model, g_lib, NULL, &(sl_searcher_internal){.force_dense = 1}, &sd) == SL_OK);
     CHECK(s1->sparse && !sd->sparse && sl_searcher_count(sd) == N_IMG);
 
     sl_results **expect = calloc(g_caps.n_captions, sizeof *expect);
@@ -281,8 +281,8 @@ static void test_large_library(void) {
     sl_searcher *s1, *s3, *d1, *d3;
     REQUIRE(sl_searcher_open(g_model, path, &o1, &s1) == SL_OK);
     REQUIRE(sl_searcher_open(g_model, path, &o3, &s3) == SL_OK);
-    REQUIRE(sl_searcher_open_ex(g_model, path, &o1, 1, &d1) == SL_OK);
-    REQUIRE(sl_searcher_open_ex(g_model, path, &o3, 1, &d3) == SL_OK);
+    REQUIRE(sl_searcher_open_ex(g_model, path, &o1, &(sl_searcher_internal){.force_dense = 1}, &d1) == SL_OK);
+    REQUIRE(sl_searcher_open_ex(g_model, path, &o3, &(sl_searcher_internal){.force_dense = 1}, &d3) == SL_OK);
     CHECK(sl_searcher_count(s1) == N_BIG && s3->pool && d3->pool);
     size_t diff_threads = 0, diff_kind = 0, bad_ties = 0, ties = 0, not_best = 0;
     for (int qi = 0; qi < 40; qi++) {

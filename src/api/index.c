@@ -11,6 +11,7 @@
  * thread writes the results in path order, so the library's content never
  * depends on the thread count or on timing. */
 #include "api/index_internal.h"
+#include "api/search_internal.h"
 #include "api/library_internal.h"
 
 #include <errno.h>
@@ -362,6 +363,13 @@ sl_status sl_library_index(sl_library *lib, const sl_model *model, const char *c
             st = sl_catalog_end_scan(r.cat, gen, (const char *const *)r.roots, r.n_roots, &removed);
             r.stats.removed = (uint64_t)removed;
         }
+    }
+    /* The library's ANN snapshot follows its embeddings (dense libraries
+     * of 20,000 items or more; docs/SEARCH.md). A cancelled run refreshes
+     * it too: what was committed is searchable. */
+    if (st == SL_OK) {
+        const char *action = NULL;
+        st = sl_snapshot_refresh(r.cat, sl_model_id(model), sl_model_sparse(model), 0, r.opts.n_threads, &action);
     }
     if (st == SL_OK) {
         r.stats.phase = SL_INDEX_DONE;

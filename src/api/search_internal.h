@@ -5,6 +5,8 @@
 #define SL_API_SEARCH_INTERNAL_H
 
 #include "catalog/catalog.h"
+#include "index/ann.h"
+#include "index/postings.h"
 #include "index/sparse.h"
 
 #include <pthread.h>
@@ -24,16 +26,56 @@ struct sl_searcher {
     int sparse;            /* which of the two below is loaded */
     sl_sparse_rows rows;   /* CSR (n, dim) when sparse */
     float *dense;          /* (n, dim) row-major when not, sl_malloc_aligned */
+    /* How queries find their candidates (docs/SEARCH.md "Search methods"):
+     * the exact scan, the posting lists of sparse rows (exact too), or the
+     * library's ANN snapshot for a large dense collection, whose
+     * candidates are re-scored exactly from `dense`. */
+    int exact;                 /* the caller asked for the scan */
+    int have_postings;
+    sl_postings postings;      /* sparse, not exact, n >= SL_SEARCH_POSTINGS_MIN */
+    sl_ann *ann;               /* dense, not exact, a fresh snapshot, n >= ann_min_items */
+    uint8_t *ann_buf;          /* the snapshot's bytes (the index points into them) */
     /* sl_pool runs one job at a time; a query that finds it busy scans on
      * its own thread instead of waiting (the result is the same). */
     sl_pool *pool;         /* NULL when n_threads <= 1 */
     pthread_mutex_t pool_mu;
 };
 
-/* As sl_searcher_open, with force_dense != 0 loading the embeddings as a
- * dense matrix even when the model is sparse (tests compare the scans). */
+/* Sparse collections at least this large get posting lists (below, the
+ * scan takes microseconds anyway). */
+#define SL_SEARCH_POSTINGS_MIN 2048
+/* Dense collections at least this large are searched through the ANN
+ * snapshot (ScaNN's guidance: brute force below about 20,000 items). */
+#define SL_SEARCH_ANN_MIN_ITEMS 20000
+/* Candidates the ANN index hands over for exact re-scoring (at least k). */
+#define SL_SEARCH_ANN_CANDIDATES 100
+
+/* Knobs the public open does not expose (tests). */
+typedef struct sl_searcher_internal {
+    int force_dense;      /* load a sparse model's rows as a dense matrix */
+    size_t ann_min_items; /* 0: SL_SEARCH_ANN_MIN_ITEMS */
+} sl_searcher_internal;
+
+/* As sl_searcher_open with the internal knobs (in may be NULL). */
 sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path,
-                              const sl_searcher_opts *opts, int force_dense, sl_searcher **out);
+                              const sl_searcher_opts *opts, const sl_searcher_internal *in, sl_searcher **out);
+
+/* The library's ANN snapshot (snapshot.c). Refresh: for a dense library of
+ * at least min_items embeddings (0: SL_SEARCH_ANN_MIN_ITEMS), brings the
+ * stored snapshot up to date: adds and removes items in place while the
+ * leaves stay balanced and the changes are small, rebuilds otherwise;
+ * sparse or small libraries get none (and lose a stale one). *action (may
+ * be NULL) tells what was done: "none", "kept", "updated", "built".
+ * model_id and sparse describe the library's model (the caller checked).
+ * Errors: catalog and index errors, SL_ERR_NOMEM. */
+sl_status sl_snapshot_refresh(sl_catalog *cat, const char *model_id, int sparse, size_t min_items,
+                              int n_threads, const char **action);
+/* Loads the stored snapshot into s->ann when it holds exactly the loaded
+ * items; otherwise leaves s->ann NULL (the scan answers) and logs why. */
+sl_status sl_snapshot_load(sl_searcher *s);
+
+/* How this searcher answers queries, for messages and benchmarks. */
+const char *sl_searcher_method_name(const sl_searcher *s);
 
 /* Row of item `id` among the loaded ones, or -1 (binary search). */
 ptrdiff_t sl_searcher_find_row(const sl_searcher *s, int64_t id);

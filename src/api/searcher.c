@@ -1,6 +1,8 @@
-/* The public searcher: a library's embeddings loaded into memory, scanned
- * exactly (sparse rows for the lite model, a dense matrix otherwise) for
- * text, image and vector queries. */
+/* The public searcher: a library's embeddings loaded into memory (sparse
+ * rows for the lite model, a dense matrix otherwise) and searched for
+ * text, image and vector queries: by the exact scan, by posting lists
+ * (sparse; exact too) or by the library's ANN snapshot (large dense
+ * libraries; candidates re-scored exactly). docs/SEARCH.md. */
 #include "api/search_internal.h"
 
 #include <math.h>
@@ -31,6 +33,23 @@ static sl_status check_model(sl_searcher *s, const char *path) {
     return SL_OK;
 }
 
+/* Chooses how queries are answered once the rows are loaded. */
+static sl_status prepare_method(sl_searcher *s, size_t ann_min_items) {
+    if (s->exact) return SL_OK;
+    if (s->sparse) {
+        if (s->n < SL_SEARCH_POSTINGS_MIN) return SL_OK;
+        sl_status st = sl_postings_build(&s->rows, &s->postings);
+        s->have_postings = st == SL_OK;
+        return st;
+    }
+    if (s->n < (ann_min_items ? ann_min_items : SL_SEARCH_ANN_MIN_ITEMS)) return SL_OK;
+    return sl_snapshot_load(s);
+}
+
+const char *sl_searcher_method_name(const sl_searcher *s) {
+    return s->have_postings ? "posting lists (exact)" : s->ann ? "ANN index + exact re-scoring" : "exact scan";
+}
+
 static sl_status load_rows(sl_searcher *s, int force_dense) {
     sl_status st;
     if (sl_model_sparse(s->model) && !force_dense) {
@@ -59,7 +78,7 @@ static sl_status load_rows(sl_searcher *s, int force_dense) {
 }
 
 sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path, const sl_searcher_opts *opts,
-                              int force_dense, sl_searcher **out) {
+                              const sl_searcher_internal *in, sl_searcher **out) {
     if (out) *out = NULL;
     if (!model || !library_path || !out) return sl_fail(SL_ERR_ARG, "searcher: NULL argument");
     sl_searcher_opts def;
@@ -67,9 +86,12 @@ sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path, c
         sl_searcher_opts_init(&def);
         opts = &def;
     }
+    sl_searcher_internal no_knobs = {0};
+    if (!in) in = &no_knobs;
     sl_searcher *s = calloc(1, sizeof *s);
     if (!s) return sl_fail(SL_ERR_NOMEM, "searcher: out of memory");
     s->model = model;
+    s->exact = opts->exact != 0;
     s->dim = sl_model_dim(model);
     pthread_mutex_init(&s->cat_mu, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
@@ -78,28 +100,32 @@ sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path, c
     if (st == SL_OK && s->dim == 0) st = sl_fail(SL_ERR_ARG, "searcher: model of dimension 0");
     if (st == SL_OK) st = sl_catalog_open(library_path, 0, &s->cat);
     if (st == SL_OK) st = check_model(s, library_path);
-    if (st == SL_OK) st = load_rows(s, force_dense);
+    if (st == SL_OK) st = load_rows(s, in->force_dense);
     if (st == SL_OK && s->n == 0)
         st = sl_fail(SL_ERR_STATE, "library %s has no embeddings: run `searchlite index DIR` first", library_path);
     if (st == SL_OK && opts->n_threads > 1) st = sl_pool_new(opts->n_threads, &s->pool);
+    if (st == SL_OK) st = prepare_method(s, in->ann_min_items);
     if (st) {
         sl_searcher_free(s);
         return st;
     }
-    sl_log(SL_LOG_DEBUG, "searcher: %zu %s embeddings of dim %u from %s", s->n, s->sparse ? "sparse" : "dense",
-           s->dim, library_path);
+    sl_log(SL_LOG_DEBUG, "searcher: %zu %s embeddings of dim %u from %s, searched by %s", s->n,
+           s->sparse ? "sparse" : "dense", s->dim, library_path, sl_searcher_method_name(s));
     *out = s;
     return SL_OK;
 }
 
 sl_status sl_searcher_open(const sl_model *model, const char *library_path, const sl_searcher_opts *opts,
                            sl_searcher **out) {
-    return sl_searcher_open_ex(model, library_path, opts, 0, out);
+    return sl_searcher_open_ex(model, library_path, opts, NULL, out);
 }
 
 void sl_searcher_free(sl_searcher *s) {
     if (!s) return;
     sl_pool_free(s->pool);
+    sl_postings_free(&s->postings);
+    sl_ann_free(s->ann); /* before its buffer */
+    free(s->ann_buf);
     sl_catalog_close(s->cat);
     sl_sparse_rows_free(&s->rows);
     sl_free_aligned(s->dense);
@@ -122,11 +148,41 @@ ptrdiff_t sl_searcher_find_row(const sl_searcher *s, int64_t id) {
     return lo < s->n && s->ids[lo] == id ? (ptrdiff_t)lo : -1;
 }
 
-/* The exact scan: the k best rows, best first, into hits (k entries). */
+/* Through the ANN index: its candidates (item ids) re-scored exactly from
+ * the dense rows by the scan's own kernel (a row scored alone gets the
+ * same bits as in a block), so a hit's similarity is the same whichever
+ * way it was found. */
+static sl_status ann_candidates(sl_searcher *s, const float *q, size_t k, sl_hit *hits, size_t *n_hits) {
+    const size_t want = SL_MIN(s->n, SL_MAX(k, (size_t)SL_SEARCH_ANN_CANDIDATES));
+    sl_hit *cand = sl_malloc_array(want, sizeof *cand);
+    if (!cand) return sl_fail(SL_ERR_NOMEM, "search: out of memory");
+    sl_status st = SL_OK;
+    const size_t nc = sl_ann_search(s->ann, q, want, NULL, cand, &st);
+    sl_topk t;
+    sl_topk_init(&t, hits, k);
+    for (size_t c = 0; c < nc && !st; c++) {
+        const ptrdiff_t row = sl_searcher_find_row(s, cand[c].index);
+        if (row < 0) continue; /* cannot happen: the snapshot was checked fresh */
+        float score;
+        sl_dot_rows(q, s->dense + (size_t)row * s->dim, 1, s->dim, &score);
+        sl_topk_push(&t, (sl_hit){row, score});
+    }
+    *n_hits = st ? 0 : sl_topk_finish(&t);
+    free(cand);
+    return st;
+}
+
+/* The k best rows, best first, into hits (k entries): the exact scan, or
+ * the method chosen at open. */
 static sl_status scan(sl_searcher *s, const float *q, size_t k, sl_hit *hits, size_t *n_hits) {
+    sl_status st = SL_OK;
+    if (s->have_postings) {
+        *n_hits = sl_postings_search(&s->postings, &s->rows, q, k, hits, NULL, &st);
+        return st;
+    }
+    if (s->ann) return ann_candidates(s, q, k, hits, n_hits);
     sl_pool *pool = NULL;
     if (s->pool && pthread_mutex_trylock(&s->pool_mu) == 0) pool = s->pool;
-    sl_status st = SL_OK;
     if (s->sparse) *n_hits = sl_sparse_search(&s->rows, q, k, pool, hits, &st);
     else *n_hits = sl_flat_search(s->dense, s->n, s->dim, q, k, pool, hits, &st);
     if (pool) pthread_mutex_unlock(&s->pool_mu);

@@ -98,6 +98,12 @@ sl_status sl_ann_add(sl_ann *a, const float *x, const int64_t *ids, size_t n);
  * dense). Unknown ids are counted in *missing (may be NULL), not errors. */
 sl_status sl_ann_remove(sl_ann *a, const int64_t *ids, size_t n, size_t *missing);
 
+/* Whether the index holds `id`. */
+int sl_ann_contains(const sl_ann *a, int64_t id);
+/* Writes every id the index holds to out (sl_ann_count entries), in leaf
+ * order; returns the count. */
+size_t sl_ann_ids(const sl_ann *a, int64_t *out);
+
 /* Bytes of memory the index holds (codes, ids, exact vectors, centres,
  * codebooks, id map), counting allocated capacity. */
 size_t sl_ann_bytes(const sl_ann *a);

@@ -47,6 +47,13 @@ sl_status sl_postings_build(const sl_sparse_rows *rows, sl_postings *out) {
     size_t longest = 0;
     for (size_t i = 0; i < rows->n; i++) longest = SL_MAX(longest, (size_t)(rows->row_first[i + 1] - rows->row_first[i]));
     out->margin = (float)SL_MAX(1e-4, 2.0 * (double)longest * FLT_EPSILON);
+    double max_norm2 = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        double n2 = 0;
+        for (uint32_t e = rows->row_first[i]; e < rows->row_first[i + 1]; e++) n2 += (double)rows->val[e] * rows->val[e];
+        max_norm2 = SL_MAX(max_norm2, n2);
+    }
+    out->max_row_norm = sqrt(max_norm2);
     out->n_rows = rows->n;
     out->dim = dim;
     out->list_first = first;
@@ -110,12 +117,15 @@ size_t sl_postings_search(const sl_postings *p, const sl_sparse_rows *rows, cons
         return 0;
     }
     size_t n_cols = 0;
-    double remaining = 0; /* sum of the bounds of the lists not walked */
+    /* Over the lists not walked yet: the sum of their bounds, and the
+     * squared norm of the query restricted to them. */
+    double remaining = 0, remaining_sq = 0;
     for (size_t c = 0; c < dim; c++) {
         const float b = fabsf(q[c]) * p->list_max[c];
         if (b > 0) {
             cols[n_cols++] = (col_bound){b, (uint32_t)c};
             remaining += b;
+            remaining_sq += (double)q[c] * q[c];
         }
     }
     for (size_t i = n_cols / 2; i-- > 0;) heap_down(cols, n_cols, i);
@@ -123,11 +133,16 @@ size_t sl_postings_search(const sl_postings *p, const sl_sparse_rows *rows, cons
     sl_topk top;
     sl_topk_init(&top, heap, k);
     int proven = 0;
-    while (n_cols > 0) {
+    /* Scoring a met row costs a few times what the scan spends on it
+     * (random access); past this budget the scan is the cheaper way to
+     * finish, so a broad query costs at most about 1.5 scans. */
+    const size_t budget = rows->n / 8 + k;
+    while (n_cols > 0 && stats->rows_scored <= budget) {
         const col_bound c = cols[0];
         cols[0] = cols[--n_cols];
         heap_down(cols, n_cols, 0);
         remaining -= c.bound;
+        remaining_sq -= (double)q[c.col] * q[c.col];
         stats->lists_walked++;
         for (uint32_t e = p->list_first[c.col]; e < p->list_first[c.col + 1]; e++) {
             const uint32_t r = p->row[e];
@@ -137,8 +152,10 @@ size_t sl_postings_search(const sl_postings *p, const sl_sparse_rows *rows, cons
             sl_topk_push(&top, (sl_hit){(int64_t)r, sl_sparse_row_dot(rows, r, q)});
         }
         /* heap[0] is the k-th best once the heap is full. */
+        const double cs = sqrt(remaining_sq > 0 ? remaining_sq : 0) * p->max_row_norm;
+        const double bound = SL_MIN(remaining > 0 ? remaining : 0, cs);
         if (top.n == k && top.heap[0].score > 0 &&
-            (double)top.heap[0].score > (remaining > 0 ? remaining : 0) * (1.0 + p->margin) + BOUND_FLOOR) {
+            (double)top.heap[0].score > bound * (1.0 + p->margin) + BOUND_FLOOR) {
             proven = 1;
             break;
         }

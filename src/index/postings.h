@@ -7,16 +7,21 @@
  * pairs of mostly-zero dimensions cannot represent a few spikes); a
  * posting list per column does well: the query walks the lists of its
  * heaviest columns first, scores each row it meets exactly, and stops as
- * soon as no row it has not met can reach the k-th best score (the
- * "max-score" bound of text retrieval: an unmet row only has values in the
- * lists not yet walked, so its score is at most the sum over those lists
- * of |q_c| times the list's largest |value|).
+ * soon as no row it has not met can reach the k-th best score. An unmet
+ * row only has values in the lists not yet walked, so its score is at most
+ * the smaller of two bounds: the sum over those lists of |q_c| times the
+ * list's largest |value| (the "max-score" bound of text retrieval, tight
+ * when the query's rest is a few columns), and |q restricted to those
+ * lists| times the largest row norm (Cauchy-Schwarz, tight when the rest
+ * is a long flat tail, as a softmax over 1,000 classes leaves).
  *
  * The result is the exact scan's (sl_sparse_search), hit for hit and bit
  * for bit: a met row is scored by the same loop in the same order, and the
  * stopping test keeps a margin for float rounding. When the bound cannot
  * prove the top k (fewer than k rows overlap the query, or scores near
- * zero), the search falls back to the full scan. */
+ * zero), or would need to score more than an eighth of the rows to prove
+ * it (a broad query: the scan is cheaper then), the search falls back to
+ * the full scan. */
 #ifndef SL_INDEX_POSTINGS_H
 #define SL_INDEX_POSTINGS_H
 
@@ -31,6 +36,7 @@ typedef struct sl_postings {
     uint32_t *row;        /* (nnz) */
     float *list_max;      /* (dim) largest |value| in each list, 0 for an empty list */
     float margin;         /* relative rounding margin of the stopping test (from the longest row) */
+    double max_row_norm;  /* largest L2 norm of a row (1 for unit embeddings) */
 } sl_postings;
 
 /* Builds the lists of `rows` (counting sort: two passes over the CSR).
