@@ -397,6 +397,31 @@ SL_API sl_status sl_library_index(sl_library *lib, const sl_model *model,
                                   const char *const *roots, size_t n_roots,
                                   const sl_index_opts *opts, sl_index_stats *stats);
 
+/* App files: a library's searchable content in one read-only file that an
+ * app ships and opens with sl_searcher_open (docs/FORMAT.md "App file"):
+ * the model's identity, every embedded item's id, path, size in pixels and
+ * metadata, the embeddings, and for a dense library of 20,000 items or
+ * more its ANN index (brought up to date in the library first). */
+typedef struct sl_export_opts {
+    int n_threads; /* threads for an ANN index (re)build; <= 0: 1 */
+} sl_export_opts;
+
+SL_API void sl_export_opts_init(sl_export_opts *opts);
+
+typedef struct sl_export_stats {
+    uint64_t items;  /* items written */
+    uint64_t bytes;  /* size of the file */
+    int sparse;      /* embeddings stored as sparse rows */
+    int has_ann;     /* the file carries an ANN index */
+} sl_export_stats;
+
+/* Writes the app file atomically (a reader sees the old file or the new
+ * one) and reads it back with every check. opts and stats may be NULL.
+ * Errors: SL_ERR_ARG, SL_ERR_STATE (nothing embedded), SL_ERR_IO,
+ * SL_ERR_NOMEM, and the library's errors. */
+SL_API sl_status sl_library_export(sl_library *lib, const char *out_path, const sl_export_opts *opts,
+                                   sl_export_stats *stats);
+
 /* ------------------------------------------------------------------------ */
 /* Search                                                                    */
 /* ------------------------------------------------------------------------ */

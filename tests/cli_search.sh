@@ -87,6 +87,22 @@ r = json.load(open(sys.argv[1]))['results']
 assert len(r) == 5 and not any(h['path'].endswith('/' + sys.argv[2]) for h in r)
 " "$tmp/sim.json" "$first"
 
+# ---- export: the app file answers as the library does ------------------------------
+check "export -o app file" "$bin" export -o "$tmp/app.sla" -q
+check "search --exact gives the default's results" bash -c \
+  "diff <('$bin' search 'a dog sitting on a chair' -k 10 --json | grep -v seconds) <('$bin' search 'a dog sitting on a chair' -k 10 --exact --json | grep -v seconds)"
+check "the app file gives the library's results" bash -c \
+  "diff <('$bin' search 'a man skiing with his dog' -q 'a red bus' -k 10 --json | grep -v seconds) <('$bin' search 'a man skiing with his dog' -q 'a red bus' -k 10 --json --library '$tmp/app.sla' | grep -v seconds)"
+check "similar works on the app file" bash -c \
+  "diff <('$bin' similar '$images/$first' -k 5 --json | grep -v seconds) <('$bin' similar '$images/$first' -k 5 --json --library '$tmp/app.sla' | grep -v seconds)"
+"$bin" export >"$tmp/out" 2>&1; rc=$?
+check "export without -o: usage error" test $rc -eq 2
+"$bin" export -o "$tmp/x.sla" --library "$tmp/none.db" >"$tmp/out" 2>&1; rc=$?
+check "export of a missing library: exit 1, nothing written" bash -c "test $rc -eq 1 && ! test -e '$tmp/x.sla'"
+head -c 3000 "$tmp/app.sla" >"$tmp/cut.sla"
+"$bin" search "a dog" --library "$tmp/cut.sla" >"$tmp/out" 2>&1; rc=$?
+check "truncated app file: exit 1 with a message" bash -c "test $rc -eq 1 && grep -q 'cut.sla' '$tmp/out'"
+
 # ---- eval ---------------------------------------------------------------------------
 "$bin" eval --captions "$captions" --images "$images" --json -q >"$tmp/eval.json"
 check "eval --json: 80 images, 400 captions, text->image R@10 >= 0.78" py "

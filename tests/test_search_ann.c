@@ -1,7 +1,8 @@
 /* Search methods of the searcher (docs/SEARCH.md): a dense library's ANN
  * snapshot (built, kept, updated in place, rebuilt, ignored when stale or
- * corrupt) against the exact scan, and the sparse posting lists against
- * the scan on a real lite library. */
+ * corrupt) against the exact scan; the sparse posting lists against the
+ * scan for the lite model's real text queries; app files (export) giving
+ * the library's own answers. */
 #include "api/search_internal.h"
 #include "catalog/catalog.h"
 #include "testlib.h"
@@ -147,6 +148,176 @@ static void test_dense_snapshot(void) {
     CHECK(strcmp(refresh(lib), "none") == 0);
 }
 
+/* Both searchers give the same hits: ids, similarity bits, paths and
+ * metadata. */
+static int same_results(const sl_results *a, const sl_results *b) {
+    if (a->n != b->n) return 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const sl_result *x = &a->hits[i], *y = &b->hits[i];
+        if (x->id != y->id || memcmp(&x->similarity, &y->similarity, sizeof(float)) || strcmp(x->path, y->path) ||
+            (!x->metadata) != (!y->metadata) || (x->metadata && strcmp(x->metadata, y->metadata)) ||
+            x->width != y->width || x->height != y->height)
+            return 0;
+    }
+    return 1;
+}
+
+static const char *const TEXT_QUERIES[] = {
+    "a dog sitting on a chair", "a man riding a wave on a surfboard", "two giraffes in a zoo",
+    "a plate of food with broccoli", "a red double decker bus", "a cat sleeping on a laptop",
+    "people skiing down a snowy hill", "a clock tower in a city", "a pizza on a table", "an airplane in the sky",
+};
+
+/* A sparse library shaped like lite image embeddings (~27 of 1,000
+ * classes, a row's classes clustered by topic, positive, unit length). */
+static void put_sparse_items(const char *lib, size_t n) {
+    sl_catalog *cat = NULL;
+    REQUIRE(sl_catalog_open(lib, SL_CATALOG_CREATE, &cat) == SL_OK);
+    REQUIRE(sl_catalog_set_model(cat, g_id, g_dim) == SL_OK);
+    REQUIRE(sl_catalog_batch_begin(cat) == SL_OK);
+    uint64_t rs = 5;
+    float *v = calloc(g_dim, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        memset(v, 0, g_dim * sizeof *v);
+        const size_t topic = sl_test_rand(&rs) % 40;
+        double norm = 0;
+        for (int e = 0; e < 27; e++) {
+            const size_t c = sl_test_rand(&rs) % 5 ? (topic * 25 + sl_test_rand(&rs) % 25) % g_dim
+                                                   : sl_test_rand(&rs) % g_dim;
+            v[c] = (float)((double)(sl_test_rand(&rs) % 1000 + 1) / 1000.0);
+        }
+        for (uint32_t c = 0; c < g_dim; c++) norm += (double)v[c] * v[c];
+        for (uint32_t c = 0; c < g_dim; c++) v[c] = (float)(v[c] / sqrt(norm));
+        char path[64], meta[64];
+        snprintf(path, sizeof path, "/sparse/%06zu.jpg", i);
+        snprintf(meta, sizeof meta, "{\"captions\": [\"item %zu\"]}", i);
+        sl_item it = {.path = path, .size = 10, .mtime_ns = 1, .width = 640, .height = 480,
+                      .metadata = i % 3 ? meta : NULL};
+        sl_embedding e = {g_id, g_dim, v};
+        REQUIRE(sl_catalog_put(cat, &it, &e, NULL) == SL_OK);
+    }
+    REQUIRE(sl_catalog_batch_commit(cat) == SL_OK);
+    sl_catalog_close(cat);
+    free(v);
+}
+
+static sl_searcher *open_plain(const char *path, int exact) {
+    sl_searcher_opts o;
+    sl_searcher_opts_init(&o);
+    o.exact = exact;
+    sl_searcher *s = NULL;
+    sl_status st = sl_searcher_open(g_model, path, &o, &s);
+    CHECK_MSG(st == SL_OK, "open %s: %s", path, sl_last_error());
+    REQUIRE(s != NULL);
+    return s;
+}
+
+static void check_text_queries(sl_searcher *a, sl_searcher *b, const char *what) {
+    size_t same = 0;
+    for (size_t i = 0; i < SL_ARRAY_LEN(TEXT_QUERIES); i++) {
+        sl_results *ra = NULL, *rb = NULL;
+        REQUIRE(sl_search_text(a, TEXT_QUERIES[i], 10, &ra) == SL_OK);
+        REQUIRE(sl_search_text(b, TEXT_QUERIES[i], 10, &rb) == SL_OK);
+        same += (size_t)same_results(ra, rb);
+        sl_results_free(ra);
+        sl_results_free(rb);
+    }
+    CHECK_MSG(same == SL_ARRAY_LEN(TEXT_QUERIES), "%s: %zu of %zu queries differ", what,
+              SL_ARRAY_LEN(TEXT_QUERIES) - same, SL_ARRAY_LEN(TEXT_QUERIES));
+}
+
+static void test_sparse_and_app(void) {
+    char lib[512], app[512];
+    snprintf(lib, sizeof lib, "%s/sparse.db", sl_test_tmpdir());
+    snprintf(app, sizeof app, "%s/sparse.sla", sl_test_tmpdir());
+    put_sparse_items(lib, 5000);
+    sl_searcher *exact = open_plain(lib, 1), *s = open_plain(lib, 0);
+    CHECK(strcmp(sl_searcher_method_name(s), "posting lists (exact)") == 0);
+    check_text_queries(s, exact, "posting lists vs scan");
+
+    sl_library *l = NULL;
+    REQUIRE(sl_library_open(lib, 0, &l) == SL_OK);
+    sl_export_stats es;
+    CHECK(sl_library_export(l, app, NULL, &es) == SL_OK);
+    CHECK(es.items == 5000 && es.sparse == 1 && es.has_ann == 0 && es.bytes > 0);
+    sl_library_close(l);
+    sl_searcher *sa = open_plain(app, 0);
+    CHECK(sl_searcher_count(sa) == 5000 && sa->have_postings);
+    check_text_queries(sa, exact, "app file vs library");
+    /* similar: a stored item's own path finds its stored row. */
+    sl_results *r1 = NULL, *r2 = NULL;
+    CHECK(sl_search_similar(sa, "/sparse/000042.jpg", 5, &r1) == SL_OK);
+    CHECK(sl_search_similar(exact, "/sparse/000042.jpg", 5, &r2) == SL_OK);
+    CHECK(r1 && r2 && same_results(r1, r2));
+    sl_results_free(r1);
+    sl_results_free(r2);
+    sl_searcher_free(sa);
+
+    /* A truncated app file is refused with a clear error, not mapped. */
+    size_t size = 0;
+    uint8_t *bytes = sl_test_read(app, &size);
+    FILE *f = fopen(app, "wb");
+    REQUIRE(f && fwrite(bytes, 1, size / 2, f) == size / 2);
+    fclose(f);
+    sl_searcher *bad = NULL;
+    CHECK(sl_searcher_open(g_model, app, NULL, &bad) == SL_ERR_CORRUPT && bad == NULL);
+    free(bytes);
+    sl_searcher_free(s);
+    sl_searcher_free(exact);
+}
+
+/* A dense library's export carries its ANN index; the app searches with it
+ * and answers exactly as the library's searcher does. */
+static void test_dense_app(void) {
+    char lib[512], app[512];
+    snprintf(lib, sizeof lib, "%s/dense2.db", sl_test_tmpdir());
+    snprintf(app, sizeof app, "%s/dense2.sla", sl_test_tmpdir());
+    sl_catalog *cat = NULL;
+    REQUIRE(sl_catalog_open(lib, SL_CATALOG_CREATE, &cat) == SL_OK);
+    REQUIRE(sl_catalog_set_model(cat, g_id, g_dim) == SL_OK);
+    put_items(cat, 0, N0);
+    sl_catalog_close(cat);
+    /* The public export ships an index from 20,000 items (below, the app
+     * scans exactly); the internal threshold is lowered to this library's
+     * size. The export builds the snapshot in the library first. */
+    sl_library *l = NULL;
+    REQUIRE(sl_library_open(lib, 0, &l) == SL_OK);
+    sl_export_stats es;
+    CHECK(sl_library_export(l, app, NULL, &es) == SL_OK);
+    CHECK(es.items == N0 && es.sparse == 0 && es.has_ann == 0);
+    sl_searcher *sa = open_searcher(app, 0), *se = open_searcher(lib, 1);
+    CHECK(strcmp(sl_searcher_method_name(sa), "exact scan") == 0);
+    double r = recall_vs_exact(sa, se);
+    CHECK_MSG(r == 1.0, "app file scan recall %.3f", r);
+    sl_searcher_free(sa);
+
+    CHECK(sl_library_export_ex(l, app, NULL, MIN_ITEMS, &es) == SL_OK);
+    CHECK(es.items == N0 && es.sparse == 0 && es.has_ann == 1);
+    sl_library_close(l);
+    CHECK(strcmp(refresh(lib), "kept") == 0);
+    sa = open_searcher(app, 0);
+    sl_searcher *sl = open_searcher(lib, 0);
+    CHECK(sa->ann != NULL && sl->ann != NULL);
+    r = recall_vs_exact(sa, se);
+    CHECK_MSG(r >= 0.9, "app file ANN recall %.3f", r);
+    /* The same snapshot answers the same: app and library agree hit for hit. */
+    float *q = malloc(g_dim * sizeof *q);
+    size_t agree = 0;
+    for (int t = 0; t < 20; t++) {
+        memcpy(q, g_x + (size_t)(t * 131) * g_dim, g_dim * sizeof *q);
+        sl_results *ra = NULL, *rl = NULL;
+        REQUIRE(sl_search_vector(sa, q, K, &ra) == SL_OK && sl_search_vector(sl, q, K, &rl) == SL_OK);
+        agree += (size_t)same_results(ra, rl);
+        sl_results_free(ra);
+        sl_results_free(rl);
+    }
+    CHECK_MSG(agree == 20, "app file and library differ on %zu of 20 queries", 20 - agree);
+    free(q);
+    sl_searcher_free(sl);
+    sl_searcher_free(sa);
+    sl_searcher_free(se);
+}
+
 int main(void) {
     sl_status st = sl_model_open(sl_test_lite_model(), &g_model);
     REQUIRE(st == SL_OK);
@@ -154,6 +325,8 @@ int main(void) {
     g_dim = sl_model_dim(g_model);
     g_x = sl_test_clustered(N0 + 200, g_dim, 1, 42);
     test_dense_snapshot();
+    test_sparse_and_app();
+    test_dense_app();
     free(g_x);
     sl_model_free(g_model);
     return sl_test_summary();

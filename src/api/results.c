@@ -1,4 +1,5 @@
-/* Search results: the scan's hits joined with their items from the catalog,
+/* Search results: the scan's hits joined with their items from the catalog
+ * (or the app file),
  * packed into one allocation (header, hit array, then every string) so
  * sl_results_free is one free() and no hit can outlive its strings. */
 #include "api/search_internal.h"
@@ -55,8 +56,12 @@ static sl_status gather(sl_searcher *s, const sl_hit *hits, size_t n_hits, int64
     for (size_t i = 0; i < n_hits && m < k && st == SL_OK; i++) {
         int64_t id = s->ids[hits[i].index];
         if (id == exclude_id) continue;
-        sl_item item;
-        sl_status g = sl_catalog_get_item(s->cat, id, &item);
+        sl_item item = {0};
+        sl_status g = SL_OK;
+        if (s->app) /* an app file never changes: every row has its item */
+            sl_app_file_item(s->app, (size_t)hits[i].index, &item.path, &item.metadata, &item.width, &item.height);
+        else
+            g = sl_catalog_get_item(s->cat, id, &item);
         if (g == SL_ERR_NOT_FOUND) {
             /* Forgotten by an index run since the searcher was opened: the
              * file is most likely gone, so leaving it out is the answer. */

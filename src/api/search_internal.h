@@ -6,6 +6,7 @@
 
 #include "catalog/catalog.h"
 #include "index/ann.h"
+#include "index/app_file.h"
 #include "index/postings.h"
 #include "index/sparse.h"
 
@@ -18,8 +19,11 @@ struct sl_searcher {
     /* The catalog connection is single-threaded; queries only need it to
      * read their hits' items, so one mutex serializes those reads while
      * the scans themselves run unlocked. */
-    sl_catalog *cat;
+    sl_catalog *cat;       /* NULL when searching an app file */
     pthread_mutex_t cat_mu;
+    /* Opened from an app file (sl_library_export): ids, rows or dense and
+     * the ANN bytes point into its map, and results read its items. */
+    sl_app_file *app;
     /* The embeddings, row i belonging to item ids[i]; ids ascending. */
     size_t n;
     int64_t *ids;          /* (n) */
@@ -73,6 +77,11 @@ sl_status sl_snapshot_refresh(sl_catalog *cat, const char *model_id, int sparse,
 /* Loads the stored snapshot into s->ann when it holds exactly the loaded
  * items; otherwise leaves s->ann NULL (the scan answers) and logs why. */
 sl_status sl_snapshot_load(sl_searcher *s);
+
+/* sl_library_export with the size from which a dense library ships its
+ * ANN index (0: SL_SEARCH_ANN_MIN_ITEMS; tests lower it). */
+sl_status sl_library_export_ex(sl_library *lib, const char *out_path, const sl_export_opts *opts,
+                               size_t ann_min_items, sl_export_stats *stats);
 
 /* How this searcher answers queries, for messages and benchmarks. */
 const char *sl_searcher_method_name(const sl_searcher *s);

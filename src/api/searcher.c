@@ -4,8 +4,10 @@
  * (sparse; exact too) or by the library's ANN snapshot (large dense
  * libraries; candidates re-scored exactly). docs/SEARCH.md. */
 #include "api/search_internal.h"
+#include "index/ann_file.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,45 @@ static sl_status check_model(sl_searcher *s, const char *path) {
     return SL_OK;
 }
 
+/* An app file (sl_library_export) instead of a library: the same checks,
+ * the arrays borrowed from its map. */
+static sl_status open_app(sl_searcher *s, const char *path) {
+    sl_status st = sl_app_file_open(path, 0, &s->app);
+    if (st) return st;
+    const char *id = sl_model_id(s->model);
+    if (strcmp(sl_app_file_model_id(s->app), id ? id : "") != 0 || sl_app_file_dim(s->app) != s->dim)
+        return sl_fail(SL_ERR_STATE, "app file %s was made with model %s (dim %u), not with this model %s (dim %u)",
+                       path, sl_app_file_model_id(s->app), sl_app_file_dim(s->app), id ? id : "", s->dim);
+    s->n = sl_app_file_count(s->app);
+    s->ids = (int64_t *)sl_app_file_ids(s->app);
+    const sl_sparse_rows *rows = sl_app_file_sparse(s->app);
+    if (rows) {
+        s->sparse = 1;
+        s->rows = *rows;
+    } else {
+        s->dense = (float *)sl_app_file_dense(s->app);
+    }
+    return SL_OK;
+}
+
+/* The ANN index an app file carries, when it holds exactly its items. */
+static sl_status app_ann(sl_searcher *s) {
+    size_t size = 0;
+    const uint8_t *data = sl_app_file_ann(s->app, &size);
+    if (!data) return SL_OK;
+    sl_ann *a = NULL;
+    sl_status st = sl_ann_load_buffer(data, size, 0, &a);
+    if (st) return st; /* the file is corrupt: say so rather than scan */
+    int fresh = sl_ann_dim(a) == s->dim && sl_ann_count(a) == s->n;
+    for (size_t i = 0; fresh && i < s->n; i++) fresh = sl_ann_contains(a, s->ids[i]);
+    if (!fresh) {
+        sl_ann_free(a);
+        return sl_fail(SL_ERR_CORRUPT, "app file %s: its ANN index does not hold its items", s->library_path);
+    }
+    s->ann = a;
+    return SL_OK;
+}
+
 /* Chooses how queries are answered once the rows are loaded. */
 static sl_status prepare_method(sl_searcher *s, size_t ann_min_items) {
     if (s->exact) return SL_OK;
@@ -42,6 +83,7 @@ static sl_status prepare_method(sl_searcher *s, size_t ann_min_items) {
         s->have_postings = st == SL_OK;
         return st;
     }
+    if (s->app) return app_ann(s);
     if (s->n < (ann_min_items ? ann_min_items : SL_SEARCH_ANN_MIN_ITEMS)) return SL_OK;
     return sl_snapshot_load(s);
 }
@@ -77,6 +119,17 @@ static sl_status load_rows(sl_searcher *s, int force_dense) {
     return SL_OK;
 }
 
+/* Whether `path` starts with an app file's magic (anything else is opened
+ * as a library, whose own errors then explain what is wrong). */
+static int is_app_file(const char *path) {
+    unsigned char head[8];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return sl_app_file_sniff(head, got);
+}
+
 sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path, const sl_searcher_opts *opts,
                               const sl_searcher_internal *in, sl_searcher **out) {
     if (out) *out = NULL;
@@ -98,9 +151,13 @@ sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path, c
     s->library_path = strdup(library_path);
     sl_status st = s->library_path ? SL_OK : sl_fail(SL_ERR_NOMEM, "searcher: out of memory");
     if (st == SL_OK && s->dim == 0) st = sl_fail(SL_ERR_ARG, "searcher: model of dimension 0");
-    if (st == SL_OK) st = sl_catalog_open(library_path, 0, &s->cat);
-    if (st == SL_OK) st = check_model(s, library_path);
-    if (st == SL_OK) st = load_rows(s, in->force_dense);
+    if (st == SL_OK && is_app_file(library_path)) {
+        st = open_app(s, library_path);
+    } else {
+        if (st == SL_OK) st = sl_catalog_open(library_path, 0, &s->cat);
+        if (st == SL_OK) st = check_model(s, library_path);
+        if (st == SL_OK) st = load_rows(s, in->force_dense);
+    }
     if (st == SL_OK && s->n == 0)
         st = sl_fail(SL_ERR_STATE, "library %s has no embeddings: run `searchlite index DIR` first", library_path);
     if (st == SL_OK && opts->n_threads > 1) st = sl_pool_new(opts->n_threads, &s->pool);
@@ -127,9 +184,13 @@ void sl_searcher_free(sl_searcher *s) {
     sl_ann_free(s->ann); /* before its buffer */
     free(s->ann_buf);
     sl_catalog_close(s->cat);
-    sl_sparse_rows_free(&s->rows);
-    sl_free_aligned(s->dense);
-    free(s->ids);
+    if (s->app) {
+        sl_app_file_close(s->app); /* the rows, ids and dense matrix were its */
+    } else {
+        sl_sparse_rows_free(&s->rows);
+        sl_free_aligned(s->dense);
+        free(s->ids);
+    }
     free(s->library_path);
     pthread_mutex_destroy(&s->cat_mu);
     pthread_mutex_destroy(&s->pool_mu);
@@ -231,13 +292,27 @@ sl_status sl_search_text(sl_searcher *s, const char *query, size_t k, sl_results
  * copied to q and *have_vec set, which saves decoding and embedding the
  * file and answers with exactly what the library holds. */
 static sl_status stored_embedding(sl_searcher *s, const char *path, float *q, int64_t *id, int *have_vec) {
-    sl_item_info info;
-    pthread_mutex_lock(&s->cat_mu);
-    sl_status st = sl_catalog_lookup(s->cat, path, &info);
-    pthread_mutex_unlock(&s->cat_mu);
-    if (st || !info.known) return st;
-    *id = info.id;
-    ptrdiff_t row = info.has_embedding ? sl_searcher_find_row(s, info.id) : -1;
+    ptrdiff_t row = -1;
+    if (s->app) {
+        /* An app file has no path index: one pass over its items (a
+         * similar-image query embeds a file anyway, which costs more). */
+        for (size_t r = 0; r < s->n && row < 0; r++) {
+            const char *p = NULL, *meta = NULL;
+            int32_t w, h;
+            sl_app_file_item(s->app, r, &p, &meta, &w, &h);
+            if (strcmp(p, path) == 0) row = (ptrdiff_t)r;
+        }
+        if (row < 0) return SL_OK;
+        *id = s->ids[row];
+    } else {
+        sl_item_info info;
+        pthread_mutex_lock(&s->cat_mu);
+        sl_status st = sl_catalog_lookup(s->cat, path, &info);
+        pthread_mutex_unlock(&s->cat_mu);
+        if (st || !info.known) return st;
+        *id = info.id;
+        row = info.has_embedding ? sl_searcher_find_row(s, info.id) : -1;
+    }
     if (row < 0) return SL_OK; /* embedded after this searcher was opened */
     if (s->sparse) {
         memset(q, 0, s->dim * sizeof *q);

@@ -32,11 +32,15 @@ static void usage(FILE *out, int similar) {
             "  --json          print JSON instead of the table\n"
             "  --html FILE     also write a self-contained gallery page (thumbnails\n"
             "                  embedded; open it in any browser)\n"
-            "  --library FILE  the library (default: $SEARCHLITE_LIBRARY, else\n"
+            "  --library FILE  the library, or an app file (searchlite export)\n"
+            "                  (default: $SEARCHLITE_LIBRARY, else\n"
             "                  $XDG_DATA_HOME/searchlite/" SL_DEFAULT_LIBRARY_NAME ")\n"
             "  --model FILE    the model (default: $SEARCHLITE_MODEL, else\n"
             "                  $XDG_DATA_HOME/searchlite/" SL_DEFAULT_MODEL_NAME ")\n"
             "  --threads N     threads per query (default 1; results do not depend on it)\n"
+            "  --exact         scan every item exactly instead of the library's index\n"
+            "                  (posting lists from 2,048 items, exact as well; an ANN\n"
+            "                  index from 20,000 dense items; see docs/SEARCH.md)\n"
             "  -v, --verbose   log details and timings\n"
             "  -h, --help      this help\n"
             "\n"
@@ -86,7 +90,7 @@ static void print_json(FILE *out, const char *kind, const char *title, const sl_
 static int run(int argc, char **argv, int similar) {
     const char *library = NULL, *model_flag = NULL, *html = NULL;
     long k = 10, threads = 1;
-    int json = 0, verbose = 0;
+    int json = 0, verbose = 0, exact = 0;
     const char **queries = calloc((size_t)argc + 1, sizeof *queries);
     size_t n_queries = 0;
     char *joined = NULL;
@@ -96,7 +100,7 @@ static int run(int argc, char **argv, int similar) {
         {"html", required_argument, 0, 'H'},    {"json", no_argument, 0, 'J'},
         {"threads", required_argument, 0, 'j'}, {"query", required_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},       {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"exact", no_argument, 0, 'E'},         {0, 0, 0, 0}};
     int c, rc = 2;
     optind = 1;
     while ((c = getopt_long(argc, argv, similar ? "k:vh" : "k:q:vh", opts, NULL)) != -1) {
@@ -105,6 +109,7 @@ static int run(int argc, char **argv, int similar) {
         case 'm': model_flag = optarg; break;
         case 'H': html = optarg; break;
         case 'J': json = 1; break;
+        case 'E': exact = 1; break;
         case 'q':
             if (similar) goto usage_error;
             queries[n_queries++] = optarg;
@@ -158,6 +163,7 @@ static int run(int argc, char **argv, int similar) {
     sl_searcher_opts so;
     sl_searcher_opts_init(&so);
     so.n_threads = (int)threads;
+    so.exact = exact;
     sl_searcher *s = NULL;
     sl_status st = sl_searcher_open(model, lib_path, &so, &s);
     if (st) {

@@ -11,6 +11,7 @@ static const sl_command commands[] = {
     {"search", "find the library's images that match a text query", cmd_search},
     {"similar", "find the library's images most like a given image", cmd_similar},
     {"index", "add folders of photos to the library (new and changed files)", cmd_index},
+    {"export", "write the library as one read-only app file for apps", cmd_export},
     {"eval", "measure retrieval (Recall@K) on a COCO captions set", cmd_eval},
     {"model", "build the default model, or describe a model file", cmd_model},
     {"classify", "label images with a TFLite classifier (top-k classes)", cmd_classify},
