@@ -211,6 +211,14 @@ SL_API sl_status sl_tflite_run_image(sl_tflite *model, const sl_image *image,
  * `out` holds `count` floats (count <= sl_tflite_output_count). */
 SL_API sl_status sl_tflite_output(const sl_tflite *model, float *out, size_t count);
 
+/* The image embedding of a classifier: the output of its last global
+ * pooling layer (e.g. MobileNetV2's 1,280 values before the classes),
+ * dequantized, after a run. 0 / SL_ERR_UNSUPPORTED when the model has no
+ * such layer. Errors: SL_ERR_ARG (count above sl_tflite_embedding_count),
+ * SL_ERR_STATE (not run yet), SL_ERR_UNSUPPORTED. */
+SL_API size_t sl_tflite_embedding_count(const sl_tflite *model);
+SL_API sl_status sl_tflite_embedding(const sl_tflite *model, float *out, size_t count);
+
 /* After a successful run: the raw output tensor bytes (uint8 / int8 values
  * for quantized outputs, native floats for float outputs), its element
  * count and its quantization (scale 0 for float outputs). Borrowed: valid

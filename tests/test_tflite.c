@@ -332,6 +332,51 @@ static const layer_tensor *find_tensor(const layer_tensor *ts, int n, int index)
     return NULL;
 }
 
+/* The embedding (last global pooling) read after a whole run against Arm
+ * NN's tensor for that layer on the same image: an affine image of the
+ * golden bytes (dequantized), so their correlation is ~1 (not exactly:
+ * our whole run drifts from Arm NN's by a step here and there over 60
+ * layers, as test_golden_model measures on the outputs); reference and
+ * fast kernels agree exactly. */
+static void check_embedding(const model_case *mc, sl_tflite *ref, sl_tflite *fast, const uint8_t *image,
+                            const layer_tensor *ts, int nt, FILE *report) {
+    size_t n = sl_tflite_embedding_count(ref);
+    if (n == 0) {
+        CHECK_MSG(strstr(mc->stem, "embedding_extractor") != NULL, "%s: no embedding found", mc->stem);
+        return;
+    }
+    int32_t pool_out = -1;
+    for (uint32_t op = 0; op < sl_tflite_op_count(ref); op++) {
+        const int32_t code = sl_tflite_op_code(ref, op);
+        const int32_t *in, *out;
+        uint32_t n_in, n_out;
+        if ((code == 1 || code == 40) && sl_tflite_op_tensors(ref, op, &in, &n_in, &out, &n_out) == SL_OK &&
+            sl_tflite_tensor_bytes(ref, out[0]) == n)
+            pool_out = out[0];
+    }
+    const layer_tensor *gold = find_tensor(ts, nt, pool_out);
+    if (!gold || !gold->data || gold->count != n) {
+        CHECK_MSG(0, "%s: golden embedding tensor %d missing", mc->stem, pool_out);
+        return;
+    }
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    CHECK(sl_tflite_run_rgb(ref, image) == SL_OK && sl_tflite_run_rgb(fast, image) == SL_OK);
+    CHECK(sl_tflite_embedding(ref, a, n) == SL_OK && sl_tflite_embedding(fast, b, n) == SL_OK);
+    CHECK_MSG(memcmp(a, b, n * sizeof *a) == 0, "%s: fast and reference embeddings differ", mc->stem);
+    double sa = 0, sg = 0, saa = 0, sgg = 0, sag = 0;
+    const int is_s8 = sl_tflite_tensor_type(ref, pool_out) == SL_TFL_INT8;
+    for (size_t i = 0; i < n; i++) {
+        const double g = is_s8 ? (double)(int8_t)gold->data[i] : (double)gold->data[i];
+        sa += a[i], sg += g, saa += (double)a[i] * a[i], sgg += g * g, sag += a[i] * g;
+    }
+    const double cov = sag - sa * sg / n, corr = cov / sqrt((saa - sa * sa / n) * (sgg - sg * sg / n));
+    CHECK_MSG(corr > 0.99, "%s: embedding vs Arm NN correlation %.5f", mc->stem, corr);
+    fprintf(report, "embedding %-45s %zu values, correlation with Arm NN's pool output %.6f\n", mc->stem, n, corr);
+    CHECK(sl_tflite_embedding(ref, a, n + 1) == SL_ERR_ARG);
+    free(a);
+    free(b);
+}
+
 static void test_golden_layers(const model_case *mc, FILE *report) {
     char path[2048];
     snprintf(path, sizeof path, "%s/tests/golden/tflite/layers_%s.txt", SL_TEST_SOURCE_DIR, mc->stem);
@@ -423,6 +468,7 @@ static void test_golden_layers(const model_case *mc, FILE *report) {
     fprintf(report,
             "layers %-48s %2d ops %7zu elements: diff 0 %7zu, 1 %6zu, >1 %zu, max %d; fast == ref: %s\n",
             mc->stem, ops, st.n, st.d0, st.d1, st.dmore, st.max, fast_diffs ? "NO" : "yes");
+    check_embedding(mc, ref, fast, image, ts, nt, report);
     for (int i = 0; i < nt; i++) free(ts[i].data);
     free(image);
     free(text);
@@ -1505,6 +1551,9 @@ static void test_run_image(void) {
     CHECK(sl_tflite_open("/nonexistent.tflite", &o, &t) == SL_ERR_IO && !t);
     CHECK(sl_tflite_open(model_path("mobilenet_v2_1.0_224_quant"), &o, &t) == SL_OK);
     if (!t) return;
+    float emb[1280];
+    CHECK(sl_tflite_embedding_count(t) == 1280);
+    CHECK(sl_tflite_embedding(t, emb, 1280) == SL_ERR_STATE); /* not run yet */
     sl_image img;
     memset(&img, 0, sizeof img);
     sl_status st = sl_image_load(sl_test_asset("samples/grace_hopper.bmp"), NULL, &img);

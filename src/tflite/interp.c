@@ -32,6 +32,13 @@ struct sl_tflite {
     float out_scale;
     int32_t out_zp;
     int has_output;
+    /* The penultimate features: the output of the last global pooling
+     * (1x1 spatial), kept alive to the end of a run; -1 when none. */
+    int32_t embed;
+    int embed_type;
+    size_t embed_count;
+    float embed_scale;
+    int32_t embed_zp;
 };
 
 void sl_tflite_opts_init(sl_tflite_opts *opts) {
@@ -96,6 +103,30 @@ static sl_status check_io(sl_tflite *t) {
     return SL_OK;
 }
 
+/* The last global pooling (AVERAGE_POOL_2D or MEAN to a 1x1 map) of a
+ * classifier is its embedding: what the classes are read from. Only
+ * quantized per-tensor or float outputs qualify. */
+static void find_embedding(sl_tflite *t) {
+    const sl_tfl_model *m = &t->m;
+    t->embed = -1;
+    for (uint32_t i = m->n_ops; i-- > 0;) {
+        const sl_tfl_op *op = &m->ops[i];
+        if ((op->code != SL_OP_AVERAGE_POOL_2D && op->code != SL_OP_MEAN) || op->n_out != 1) continue;
+        const int32_t ti = op->out[0];
+        const sl_tfl_tensor *ten = &m->tensors[ti];
+        if (ti == t->output || ten->data || ten->rank < 2) continue;
+        const size_t channels = (size_t)ten->shape[ten->rank - 1];
+        if (ten->count != channels || ten->n_quant > 1) continue;
+        if (ten->type != SL_TFL_UINT8 && ten->type != SL_TFL_INT8 && ten->type != SL_TFL_FLOAT32) continue;
+        t->embed = ti;
+        t->embed_type = ten->type;
+        t->embed_count = channels;
+        t->embed_scale = ten->n_quant == 1 ? ten->scales[0] : 1.0f;
+        t->embed_zp = ten->n_quant == 1 ? ten->zero_points[0] : 0;
+        return;
+    }
+}
+
 /* Liveness of every activation, then the arena layout. */
 static sl_status plan_memory(sl_tflite *t) {
     const sl_tfl_model *m = &t->m;
@@ -152,6 +183,8 @@ static sl_status plan_memory(sl_tflite *t) {
         goto done;
     }
     last[t->output] = m->n_ops;
+    if (t->embed >= 0 && first[t->embed] != unset) last[t->embed] = m->n_ops; /* read after the run */
+    else t->embed = -1;
 
     size_t n_bufs = 0;
     for (uint32_t i = 0; i < m->n_tensors; i++)
@@ -220,6 +253,7 @@ static sl_status build(sl_tflite *t, size_t size, const sl_tflite_opts *opts, in
     if (st) return st;
     const sl_tfl_model *m = &t->m;
     if ((st = check_io(t))) return sl_fail_prefix(st, "tflite");
+    find_embedding(t);
 
     sl_tfl_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -358,6 +392,25 @@ sl_status sl_tflite_output(const sl_tflite *t, float *out, size_t count) {
                        count, t->out_count);
     const uint8_t *p = t->data[t->output];
     for (size_t i = 0; i < count; i++) out[i] = output_value(t, p, i);
+    return SL_OK;
+}
+
+size_t sl_tflite_embedding_count(const sl_tflite *t) { return t && t->embed >= 0 ? t->embed_count : 0; }
+
+sl_status sl_tflite_embedding(const sl_tflite *t, float *out, size_t count) {
+    if (!t || (!out && count)) return sl_fail(SL_ERR_ARG, "tflite embedding: NULL argument");
+    if (t->embed < 0) return sl_fail(SL_ERR_UNSUPPORTED, "tflite embedding: the model has no global pooling layer");
+    if (!t->has_output) return sl_fail(SL_ERR_STATE, "tflite embedding: the model has not run yet");
+    if (count > t->embed_count)
+        return sl_fail(SL_ERR_ARG, "tflite embedding: %zu values requested, it has %zu", count, t->embed_count);
+    const uint8_t *p = t->data[t->embed];
+    for (size_t i = 0; i < count; i++) {
+        switch (t->embed_type) {
+        case SL_TFL_UINT8: out[i] = (float)((int32_t)p[i] - t->embed_zp) * t->embed_scale; break;
+        case SL_TFL_INT8: out[i] = (float)((int32_t)((const int8_t *)p)[i] - t->embed_zp) * t->embed_scale; break;
+        default: memcpy(&out[i], p + 4 * i, 4);
+        }
+    }
     return SL_OK;
 }
 
