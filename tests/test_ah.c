@@ -315,6 +315,36 @@ static void test_determinism(void) {
     free_data(&D);
 }
 
+/* Every instruction-set copy of the encoder gives the plain C copy's
+ * codes bit for bit (no fused multiply-adds, exact arg-mins): anisotropic
+ * and plain, full and short last blocks, more points than a lane group. */
+static void test_encode_levels(void) {
+    const size_t n = 1003, shapes[][2] = {{20, 2}, {10, 4}, {37, 3}, {16, 16}};
+    for (size_t s = 0; s < SL_ARRAY_LEN(shapes); s++) {
+        const size_t dim = shapes[s][0], dpb = shapes[s][1];
+        data D = make_data(n, dim, 7);
+        const float eta = sl_ah_eta(dim, 0.3f);
+        sl_pq pq = {0};
+        REQUIRE(sl_ah_train(D.resid, D.x, n, dim, dpb, eta, 2, 5, NULL, &pq) == SL_OK);
+        uint8_t *ref = malloc(n * pq.n_blocks), *got = malloc(n * pq.n_blocks);
+        for (int aniso = 0; aniso <= 1; aniso++) {
+            REQUIRE(sl_ah_encode_level(SL_CPU_SCALAR, &pq, D.resid, aniso ? D.x : NULL, n, eta, 3, NULL, ref) ==
+                    SL_OK);
+            for (int level = SL_CPU_SCALAR + 1; level <= (int)sl_cpu(); level++) {
+                memset(got, 0xff, n * pq.n_blocks);
+                REQUIRE(sl_ah_encode_level((sl_cpu_level)level, &pq, D.resid, aniso ? D.x : NULL, n, eta, 3, NULL,
+                                           got) == SL_OK);
+                CHECK_MSG(!memcmp(ref, got, n * pq.n_blocks), "dim %zu dpb %zu aniso %d: %s codes differ from scalar",
+                          dim, dpb, aniso, sl_cpu_name((sl_cpu_level)level));
+            }
+        }
+        free(ref);
+        free(got);
+        sl_pq_free(&pq);
+        free_data(&D);
+    }
+}
+
 /* Ties: the start takes the lower code, the descent keeps the current
  * code unless another is strictly better. A hand-made codebook. */
 static void test_ties(void) {
@@ -471,6 +501,7 @@ int main(void) {
     test_encode_descent();
     test_update_is_minimizer();
     test_determinism();
+    test_encode_levels();
     test_ties();
     test_shapes_and_errors();
     test_retrieval();

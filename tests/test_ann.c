@@ -4,6 +4,8 @@
  * index before; exhaustive settings equal exact search; bad input is
  * refused. */
 #include "index/ann.h"
+#include "index/ann_internal.h"
+#include "index/dot_kernels.h"
 #include "testlib.h"
 
 #include <math.h>
@@ -150,12 +152,12 @@ static void test_recall(sl_ann_metric m) {
     free(ids);
 }
 
-static void test_updates(void) {
+static void test_updates(sl_ann_metric m) {
     const size_t n = 6000, dim = 16, nq = 40;
-    float *x = sl_test_clustered(n, dim, 1, 21), *qs = sl_test_clustered(nq, dim, 1, 22);
+    float *x = sl_test_clustered(n, dim, m == SL_ANN_DOT, 21), *qs = sl_test_clustered(nq, dim, m == SL_ANN_DOT, 22);
     int64_t *ids = make_ids(n);
     sl_ann_opts o;
-    sl_ann_opts_init(&o, 200000, dim, SL_ANN_DOT);
+    sl_ann_opts_init(&o, 200000, dim, m);
     o.num_leaves = 20;
     o.num_leaves_to_search = 4;
     o.reorder_k = 50;
@@ -182,17 +184,19 @@ static void test_updates(void) {
     for (size_t i = 0; i < nq; i++) {
         int64_t truth[10];
         sl_hit hits[10];
-        naive(x, n, dim, qs + i * dim, 10, SL_ANN_DOT, gone, truth);
+        naive(x, n, dim, qs + i * dim, 10, m, gone, truth);
         size_t got = sl_ann_search(b, qs + i * dim, 10, &all, hits, NULL);
         for (size_t r = 0; r < got; r++) {
             if (hits[r].index != truth[r]) bad++;
             if (gone[hits[r].index - 1000]) leaked++;
         }
     }
-    CHECK_MSG(bad == 0 && leaked == 0, "after removal: %d differ from exact, %d removed items returned", bad, leaked);
+    CHECK_MSG(bad == 0 && leaked == 0, "%s after removal: %d differ from exact, %d removed items returned",
+              m == SL_ANN_DOT ? "dot" : "l2", bad, leaked);
     CHECK(sl_ann_add(b, rx, rid, nr) == SL_OK && sl_ann_count(b) == n);
     int differ = queries_differ(a, b, qs, nq, dim);
-    CHECK_MSG(differ == 0, "removed and re-added: %d of %zu queries differ from the original index", differ, nq);
+    CHECK_MSG(differ == 0, "%s removed and re-added: %d of %zu queries differ from the original index",
+              m == SL_ANN_DOT ? "dot" : "l2", differ, nq);
     /* refusals */
     CHECK(sl_ann_add(b, rx, rid, 1) == SL_ERR_ARG); /* duplicate id */
     int64_t unknown[2] = {-5, 1000};
@@ -210,6 +214,138 @@ static void test_updates(void) {
     free(x);
     free(qs);
     free(ids);
+}
+
+/* The L2 search scores every leaf with one table of 2 q . C plus a
+ * per-item term ||c + r_hat||^2 (ann_search.c). Without re-ordering, its
+ * scores are -||q - x_hat||^2 up to the uint8 tables' rounding: check them
+ * against the reconstructions (sl_pq_decode) computed in double, as
+ * values (within a bound derived from the table spans) and as rankings
+ * (the top 10 by either agree but for near-ties). */
+static void test_l2_tables(void) {
+    const size_t n = 4000, dim = 24, nq = 30, k = 40;
+    float *x = sl_test_clustered(n, dim, 0, 41), *qs = sl_test_clustered(nq, dim, 0, 42);
+    int64_t *ids = make_ids(n);
+    sl_ann_opts o;
+    sl_ann_opts_init(&o, 200000, dim, SL_ANN_L2);
+    o.num_leaves = 16;
+    o.store = SL_ANN_STORE_NONE;
+    sl_ann *a;
+    REQUIRE(sl_ann_build(x, ids, n, dim, &o, &a) == SL_OK);
+    const size_t nb = a->pq.n_blocks;
+    sl_ann_query_opts all = {16, 0};
+    double *adc = malloc(n * sizeof *adc);
+    float *rec = malloc(dim * sizeof *rec);
+    uint8_t *codes = malloc(nb);
+    size_t bad_value = 0, overlap = 0;
+    for (size_t qi = 0; qi < nq; qi++) {
+        const float *q = qs + qi * dim;
+        /* the reconstruction's score of every item, and the table spans */
+        for (uint32_t p = 0; p < a->n_leaves; p++) {
+            const ann_leaf *l = &a->leaves[p];
+            for (size_t i = 0; i < l->n; i++) {
+                for (size_t b = 0; b < nb; b++) codes[b] = sl_lut16_get(l->packed, nb, i, b);
+                sl_pq_decode(&a->pq, codes, rec);
+                double d2 = 0;
+                for (size_t j = 0; j < dim; j++) {
+                    double v = (double)q[j] - a->centres[p * dim + j] - rec[j];
+                    d2 += v * v;
+                }
+                adc[l->ids[i] - 1000] = -d2;
+            }
+        }
+        double span = 0;
+        for (size_t b = 0; b < nb; b++) {
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t j = 0; j < 16; j++) {
+                double v = 0;
+                for (size_t t = 0; t < a->pq.dpb && b * a->pq.dpb + t < dim; t++)
+                    v += 2.0 * q[b * a->pq.dpb + t] * a->pq.centres[(b * 16 + j) * a->pq.dpb + t];
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+            }
+            span = hi - lo > span ? hi - lo : span;
+        }
+        /* each table entry rounds by at most half a step */
+        const double tol = 0.5 * (double)nb * span / 255.0 * 1.01 + 1e-3 * (1 + fabs(adc[0]));
+        sl_hit hits[40];
+        size_t got = sl_ann_search(a, q, k, &all, hits, NULL);
+        REQUIRE(got == k);
+        for (size_t r = 0; r < got; r++)
+            if (fabs(hits[r].score - adc[hits[r].index - 1000]) > tol) bad_value++;
+        /* the ADC top 10 among all items */
+        int64_t top[10];
+        double best[10];
+        for (size_t r = 0; r < 10; r++) best[r] = -INFINITY, top[r] = -1;
+        for (size_t i = 0; i < n; i++) {
+            size_t r = 10;
+            while (r > 0 && adc[i] > best[r - 1]) r--;
+            if (r == 10) continue;
+            memmove(best + r + 1, best + r, (9 - r) * sizeof *best);
+            memmove(top + r + 1, top + r, (9 - r) * sizeof *top);
+            best[r] = adc[i];
+            top[r] = (int64_t)i + 1000;
+        }
+        for (size_t r = 0; r < 10; r++)
+            for (size_t h = 0; h < 10; h++) overlap += hits[h].index == top[r];
+    }
+    CHECK_MSG(bad_value == 0, "l2 tables: %zu approximate scores off the reconstruction's by more than the rounding",
+              bad_value);
+    CHECK_MSG(overlap >= 9 * nq * 10 / 10, "l2 tables: top-10 overlap with the reconstruction's ranking %zu of %zu",
+              overlap, nq * 10);
+    free(adc);
+    free(rec);
+    free(codes);
+    sl_ann_free(a);
+    free(x);
+    free(qs);
+    free(ids);
+}
+
+/* The re-ordering's squared L2 kernels give their twin's bits at every
+ * level (16 lanes, multiply then add, lanes summed in order), for every
+ * tail length. */
+static void test_l2sq_levels(void) {
+    float q[800], x[800];
+    for (size_t j = 0; j < 800; j++) {
+        q[j] = (float)(int)(sl_test_rand(&(uint64_t){j + 1}) % 256) * 0.37f;
+        x[j] = (float)(j % 97) * 1.3f - 20.0f;
+    }
+    int bad = 0;
+    for (size_t dim = 0; dim <= 800; dim += dim < 40 ? 1 : 41) {
+        const float ref = sl_l2sq_ref(q, x, dim);
+        double e = 0;
+        for (size_t j = 0; j < dim; j++) e += ((double)q[j] - x[j]) * ((double)q[j] - x[j]);
+        if (fabs(ref - e) > 1e-5 * (1 + e)) bad++;
+        for (int level = SL_CPU_SCALAR; level <= (int)sl_cpu(); level++) {
+            const float got = sl_l2sq_level((sl_cpu_level)level, q, x, dim);
+            if (memcmp(&got, &ref, sizeof got)) bad++;
+        }
+        /* f16 rows: halves of small integers and of quarter steps are
+         * exact, so the widened row is known; subnormals and signs too */
+        uint16_t hx[800];
+        float wx[800];
+        for (size_t j = 0; j < dim; j++) {
+            const int v = (int)(j % 61) - 30; /* -30..30 in quarters: exact halves */
+            wx[j] = (float)v * 0.25f;
+            /* half of v / 4: sign, exponent, mantissa built by hand */
+            uint16_t h = 0;
+            if (v) {
+                int mag = v < 0 ? -v : v, ex = 0;
+                while ((mag >> ex) > 1) ex++;
+                h = (uint16_t)((v < 0 ? 0x8000u : 0) | (uint16_t)((ex - 2 + 15) << 10) |
+                               (uint16_t)(((unsigned)mag << (10 - ex)) & 0x3ffu));
+            }
+            hx[j] = h;
+        }
+        if (dim > 3) hx[3] = 0x0001, wx[3] = 5.9604644775390625e-8f; /* the smallest subnormal */
+        const float fref = sl_l2sq_ref(q, wx, dim);
+        for (int level = SL_CPU_SCALAR; level <= (int)sl_cpu(); level++) {
+            const float got = sl_l2sq_f16_level((sl_cpu_level)level, q, hx, dim);
+            if (memcmp(&got, &fref, sizeof got)) bad++;
+        }
+    }
+    CHECK_MSG(bad == 0, "l2sq kernels: %d differ from the twin (or the twin from double)", bad);
 }
 
 static void test_stores(void) {
@@ -263,7 +399,10 @@ int main(void) {
     test_brute_force(SL_ANN_L2);
     test_recall(SL_ANN_DOT);
     test_recall(SL_ANN_L2);
-    test_updates();
+    test_updates(SL_ANN_DOT);
+    test_updates(SL_ANN_L2);
+    test_l2_tables();
+    test_l2sq_levels();
     test_stores();
     test_bad_input();
     return sl_test_summary();

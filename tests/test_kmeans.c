@@ -120,6 +120,8 @@ static void test_assign_random(void) {
             float *x = malloc(n * dim * sizeof *x), *c = malloc(k * dim * sizeof *c), *dist = malloc(n * sizeof *dist);
             uint32_t *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
             double *rb = malloc(n * sizeof *rb), *rs2 = malloc(n * sizeof *rs2);
+            uint32_t *twin = malloc(n * sizeof *twin);
+            float *twin_d = malloc(n * sizeof *twin_d);
             for (size_t i = 0; i < n * dim; i++) x[i] = gauss();
             for (size_t i = 0; i < k * dim; i++) c[i] = gauss();
             for (int by_dot = 0; by_dot <= 1; by_dot++) {
@@ -138,6 +140,21 @@ static void test_assign_random(void) {
                     }
                     CHECK_MSG(!bad && !bad_d && near <= 2, "dim %zu k %zu by_dot %d %s: %zu wrong, %zu near-ties, %zu distances",
                               dim, k, by_dot, sl_cpu_name((sl_cpu_level)level), bad, near, bad_d);
+                    /* and the SIMD kernels against their plain C twin directly:
+                     * the same centre unless the twin's two best are a near-tie */
+                    if (level == SL_CPU_SCALAR) {
+                        memcpy(twin, got, n * sizeof *twin);
+                        memcpy(twin_d, dist, n * sizeof *twin_d);
+                    } else {
+                        size_t off = 0;
+                        for (size_t i = 0; i < n; i++) {
+                            double tol = 1e-5 * (dim + 1.0) * (1.0 + fabs(rb[i]));
+                            if ((got[i] != twin[i] && fabs(rs2[i] - rb[i]) > tol) || fabs(dist[i] - twin_d[i]) > 2 * tol)
+                                off++;
+                        }
+                        CHECK_MSG(!off, "dim %zu k %zu by_dot %d %s: %zu points differ from the scalar twin", dim, k,
+                                  by_dot, sl_cpu_name((sl_cpu_level)level), off);
+                    }
                 }
             }
             free(x);
@@ -147,6 +164,8 @@ static void test_assign_random(void) {
             free(ref);
             free(rb);
             free(rs2);
+            free(twin);
+            free(twin_d);
         }
     }
 }

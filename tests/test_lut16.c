@@ -4,6 +4,7 @@
 #include "index/lut16.h"
 #include "testlib.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,11 +293,95 @@ static void test_offset(void) {
     free(sums);
 }
 
+/* Query tables and their quantization: every level gives the twin's bits
+ * (tables, uint8 values, scale; an equal offset), and the twin itself is
+ * checked against the definitions (a double-precision table within
+ * rounding; each uint8 value the rounded (v - lo) / scale). Shapes: short
+ * last blocks, dpb 1..5, 392 blocks of 2 (784-d); values: random, integer
+ * with ties, a constant table (span 0), huge (overflowing) ones. */
+static float frand(void) { return (float)((double)(sl_test_rand(&rs) >> 11) / 9007199254740992.0 * 2.0 - 1.0); }
+
+static void test_tables(void) {
+    const size_t shapes[][2] = {{784, 2}, {100, 2}, {10, 4}, {7, 3}, {1, 1}, {33, 5}, {64, 16}};
+    for (size_t si = 0; si < SL_ARRAY_LEN(shapes); si++) {
+        const size_t dim = shapes[si][0], dpb = shapes[si][1], nb = dim / dpb + (dim % dpb != 0);
+        float *q = malloc(dim * sizeof *q), *cbt = malloc(nb * dpb * 16 * sizeof *cbt);
+        float *ref = malloc(nb * 16 * sizeof *ref), *got = malloc(nb * 16 * sizeof *got);
+        for (size_t j = 0; j < dim; j++) q[j] = 100.0f * frand();
+        for (size_t j = 0; j < nb * dpb * 16; j++) cbt[j] = frand();
+        for (int mi = 0; mi < 2; mi++) {
+            const float mult = mi ? 2.0f : 1.0f;
+            sl_lut16_tables_ref(q, dim, dpb, cbt, mult, ref);
+            int ok = 1;
+            for (size_t b = 0; b < nb; b++)
+                for (size_t j = 0; j < 16; j++) {
+                    double e = 0;
+                    for (size_t t = 0; t < dpb && b * dpb + t < dim; t++)
+                        e += (double)mult * q[b * dpb + t] * cbt[(b * dpb + t) * 16 + j];
+                    ok &= fabs(ref[b * 16 + j] - e) <= 1e-4 * (1 + fabs(e));
+                }
+            CHECK_MSG(ok, "tables twin, dim %zu dpb %zu", dim, dpb);
+            for (int level = SL_CPU_SCALAR + 1; level <= (int)sl_cpu(); level++) {
+                sl_lut16_tables_level((sl_cpu_level)level, q, dim, dpb, cbt, mult, got);
+                CHECK_MSG(!memcmp(ref, got, nb * 16 * sizeof *ref), "tables %s dim %zu dpb %zu mult %g",
+                          sl_cpu_name((sl_cpu_level)level), dim, dpb, mult);
+            }
+        }
+        free(q);
+        free(cbt);
+        free(ref);
+        free(got);
+    }
+    const size_t nbs[] = {1, 2, 3, 50, 392};
+    for (size_t ni = 0; ni < SL_ARRAY_LEN(nbs); ni++) {
+        for (int kind = 0; kind < 4; kind++) {
+            const size_t nb = nbs[ni];
+            float *lut = malloc(nb * 16 * sizeof *lut), *lo = malloc(nb * sizeof *lo), *lo2 = malloc(nb * sizeof *lo2);
+            uint8_t *r8 = malloc(nb * 16), *g8 = malloc(nb * 16);
+            for (size_t i = 0; i < nb * 16; i++)
+                lut[i] = kind == 0   ? 1000.0f * frand()
+                         : kind == 1 ? (float)(int)(8.0f * frand())
+                         : kind == 2 ? 3.5f
+                                     : 3e38f * frand();
+            float rs_, gs;
+            const float ro = sl_lut16_quantize_ref(lut, nb, r8, &rs_, lo);
+            if (kind < 3) {
+                int ok = 1;
+                double off = 0;
+                for (size_t b = 0; b < nb; b++) {
+                    float l = lut[b * 16];
+                    for (int j = 1; j < 16; j++) l = lut[b * 16 + j] < l ? lut[b * 16 + j] : l;
+                    ok &= lo[b] == l;
+                    off += l;
+                    for (int j = 0; j < 16; j++) {
+                        double want = floor(((double)lut[b * 16 + j] - l) / rs_ + 0.5);
+                        ok &= fabs((double)r8[b * 16 + j] - (want > 255 ? 255 : want)) <= 1;
+                    }
+                }
+                ok &= fabs(off - ro) <= 1e-3 * (1 + fabs(off));
+                CHECK_MSG(ok && rs_ > 0, "quantize twin: nb %zu kind %d", nb, kind);
+            }
+            for (int level = SL_CPU_SCALAR + 1; level <= (int)sl_cpu(); level++) {
+                memset(g8, 0xaa, nb * 16);
+                const float go = sl_lut16_quantize_level((sl_cpu_level)level, lut, nb, g8, &gs, lo2);
+                CHECK_MSG(!memcmp(r8, g8, nb * 16) && !memcmp(&gs, &rs_, sizeof gs) && (go == ro || (go != go && ro != ro)),
+                          "quantize %s: nb %zu kind %d", sl_cpu_name((sl_cpu_level)level), nb, kind);
+            }
+            free(lut);
+            free(lo);
+            free(lo2);
+            free(r8);
+            free(g8);
+        }
+    }
+}
+
 int main(void) {
     test_pack();
     test_scan();
     test_scan_extremes();
     test_offset();
     test_edit();
+    test_tables();
     return sl_test_summary();
 }

@@ -8,6 +8,7 @@
  * of the unit direction), c = the block centre of the point's code, and
  * P_i = e_i . u_i = sum over blocks of (t - c) . u (the parallel error). */
 #include "ah.h"
+#include "ah_kernels.h"
 #include "kmeans.h"
 
 #include <float.h>
@@ -15,14 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if !defined(SL_NO_X86_SIMD) && (defined(__x86_64__) || defined(__i386__)) && \
-    (defined(__GNUC__) || defined(__clang__))
-#define AH_X86 1
-#endif
-
-/* The encoder's copies per instruction set must compute the same bits:
- * no fused multiply-adds behind our back (GCC does not contract in ISO C
- * mode; clang would by default). */
+/* The encoder's copies per instruction set must compute the same bits, and
+ * training sums should not depend on the compiler: no fused multiply-adds
+ * behind our back (GCC does not contract in ISO C mode; clang would). */
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #endif
@@ -34,7 +30,6 @@ enum {
     AH_UPD_CHUNK = 8192,     /* points per update task (fixed: partial sums merge per chunk) */
     AH_INIT_SAMPLE = 16384,  /* points of the k-means initialization */
     AH_PREFETCH = 16,        /* rows ahead in the update's block passes */
-    AH_LANES = 4,            /* points descending side by side */
     AH_DEFAULT_ITERS = 8,
     AH_DEFAULT_PASSES = 2
 };
@@ -91,32 +86,11 @@ double sl_ah_loss(const sl_pq *pq, const float *resid, const float *dirs, const 
 
 /* ---- encoding ---------------------------------------------------------- */
 
-/* The encoder's view of a codebook: the centres transposed so that the 16
- * centres' coordinate d of a block are contiguous, and every loop over the
- * candidates is a 16-wide vector loop. */
-typedef struct ah_enc {
-    size_t dim, dpb, nb;
-    const float *ct; /* (nb, dpb, 16) */
-    float w;         /* eta - 1 */
-    int aniso;       /* dirs given and eta != 1 */
-    int passes;
-} ah_enc;
-
-typedef struct enc_job {
-    const ah_enc *E;
-    const float *resid, *dirs; /* (n, dim) */
-    size_t n;
-    uint8_t *codes; /* (n, nb) */
-    double *par;    /* (n) or NULL: the final parallel error of each point */
-    float *scratch; /* (threads, AH_LANES, nb, 2, 16) */
-} enc_job;
-
 /* The lanes holding the smallest of 16 values, as a bit mask (0 only for
  * NaN input). The choice sits on the chain from one block to the next
  * (through P), so it is built for latency: a min tree, then one compare
- * per lane; never a loop-carried chain through the running best. One
- * version per instruction set; encode_body picks one by a constant, so
- * each copy inlines only its own. */
+ * per lane; never a loop-carried chain through the running best. The SIMD
+ * copies have their own (ah_avx2.c, ah_avx512.c). */
 static inline unsigned minmask16_plain(const float *f) {
     float t[8];
     for (int j = 0; j < 8; j++) t[j] = f[j + 8] < f[j] ? f[j + 8] : f[j];
@@ -128,167 +102,34 @@ static inline unsigned minmask16_plain(const float *f) {
     return mask;
 }
 
-#ifdef AH_X86
-#include <immintrin.h>
-__attribute__((target("avx2"))) static inline unsigned minmask16_avx2(const float *f) {
-    const __m256 a = _mm256_loadu_ps(f), b = _mm256_loadu_ps(f + 8);
-    __m256 m = _mm256_min_ps(a, b);
-    m = _mm256_min_ps(m, _mm256_permute2f128_ps(m, m, 1));
-    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
-    return (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, m, _CMP_EQ_OQ)) |
-           (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(b, m, _CMP_EQ_OQ)) << 8;
-}
+/* The plain C copy of the encoder: the scalar level and the twin of the
+ * SIMD copies. */
+#define AH_ENCODE_NAME sl_ah_encode_range_scalar
+#define AH_MINMASK16(f) minmask16_plain(f)
+#include "ah_encode_body.h"
 
-__attribute__((target("avx512f"))) static inline unsigned minmask16_avx512(const float *f) {
-    const __m512 a = _mm512_loadu_ps(f);
-    return _mm512_cmp_ps_mask(a, _mm512_set1_ps(_mm512_reduce_min_ps(a)), _CMP_EQ_OQ);
-}
+typedef void (*ah_encode_fn)(const ah_enc_job *job, size_t i0, size_t i1, float *scratch);
+
+static ah_encode_fn pick_encoder(sl_cpu_level level) {
+    if (level > sl_cpu()) level = sl_cpu();
+#ifndef SL_NO_X86_SIMD
+    if (level >= SL_CPU_AVX512) return sl_ah_encode_range_avx512;
+    if (level >= SL_CPU_AVX2) return sl_ah_encode_range_avx2;
 #endif
-
-enum { ISA_PLAIN, ISA_AVX2, ISA_AVX512 };
-
-static inline __attribute__((always_inline)) unsigned minmask16(const float *f, int isa) {
-#ifdef AH_X86
-    if (isa == ISA_AVX512) return minmask16_avx512(f);
-    if (isa == ISA_AVX2) return minmask16_avx2(f);
-#endif
-    (void)isa;
-    return minmask16_plain(f);
+    (void)level;
+    return sl_ah_encode_range_scalar;
 }
 
-/* the first minimal lane */
-static inline int first_lane(unsigned mask) { return mask ? __builtin_ctz(mask) : 0; }
-
-/* Encodes points [i0, i1). Always inlined into one copy per instruction
- * set, so the compiler can use wide vectors for the 16-candidate loops;
- * there is no contraction of multiply-adds in ISO C mode, so every copy
- * computes the same bits (minmask16 is exact in all of them).
- *
- * Per point and block, ||t - c||^2 and c.u of the 16 centres do not
- * change during the descent; they are computed once into scratch. The
- * descent of a point is a chain through P from block to block, so AH_LANES
- * points descend side by side and the processor overlaps their chains. A
- * point whose pass changed nothing would repeat it identically, so running
- * it along with the others changes nothing. */
-static inline __attribute__((always_inline)) void encode_body(const enc_job *job, size_t i0, size_t i1, int isa,
-                                                              float *scratch) {
-    const ah_enc *E = job->E;
-    const size_t dim = E->dim, dpb = E->dpb, nb = E->nb;
-    for (size_t i = i0; i < i1; i += AH_LANES) {
-        const size_t lanes = SL_MIN((size_t)AH_LANES, i1 - i);
-        double P[AH_LANES];
-        for (size_t g = 0; g < lanes; g++) {
-            const float *r = job->resid + (i + g) * dim, *u = job->dirs ? job->dirs + (i + g) * dim : NULL;
-            uint8_t *code = job->codes + (i + g) * nb;
-            float *sc = scratch + g * nb * 2 * K; /* (nb, 2, 16): ||t - c||^2, then c.u */
-            /* start: the nearest centre of each block */
-            for (size_t b = 0; b < nb; b++) {
-                const size_t j0 = b * dpb, wb = dim - j0 < dpb ? dim - j0 : dpb;
-                float d2[K] = {0}, cu[K] = {0};
-                for (size_t d = 0; d < wb; d++) {
-                    const float tv = r[j0 + d], *col = E->ct + (j0 + d) * K;
-                    for (int j = 0; j < K; j++) {
-                        float diff = tv - col[j];
-                        d2[j] += diff * diff;
-                    }
-                    if (E->aniso) {
-                        const float uv = u[j0 + d];
-                        for (int j = 0; j < K; j++) cu[j] += uv * col[j];
-                    }
-                }
-                code[b] = (uint8_t)first_lane(minmask16(d2, isa));
-                if (E->aniso) {
-                    memcpy(sc + b * 2 * K, d2, sizeof d2);
-                    memcpy(sc + b * 2 * K + K, cu, sizeof cu);
-                }
-            }
-            if (!E->aniso) continue;
-            double p = 0;
-            for (size_t b = 0; b < nb; b++) {
-                const size_t j0 = b * dpb, wb = dim - j0 < dpb ? dim - j0 : dpb;
-                for (size_t d = 0; d < wb; d++)
-                    p += ((double)r[j0 + d] - E->ct[(j0 + d) * K + code[b]]) * u[j0 + d];
-            }
-            P[g] = p;
-        }
-        if (!E->aniso) continue;
-        /* Coordinate descent. With block B's centre switched from cur to
-         * c, the error changes only in B: ||e||^2 changes by ||t - c||^2 -
-         * ||t - cur||^2 and e.u becomes R - c.u with R = P + cur.u, so the
-         * loss to minimize over the 16 centres is
-         *     f(c) = ||t - c||^2 + (eta - 1) (R - c.u)^2. */
-        for (int pass = 0; pass < E->passes; pass++) {
-            int changed = 0;
-            for (size_t b = 0; b < nb; b++) {
-                for (size_t g = 0; g < lanes; g++) {
-                    const float *d2 = scratch + (g * nb + b) * 2 * K, *cu = d2 + K;
-                    uint8_t *code = job->codes + (i + g) * nb + b;
-                    const int cur = *code;
-                    const float R = (float)(P[g] + cu[cur]);
-                    float f[K];
-                    for (int j = 0; j < K; j++) {
-                        float q = R - cu[j];
-                        f[j] = d2[j] + E->w * (q * q);
-                    }
-                    /* keep cur unless another centre is strictly better,
-                     * i.e. unless cur is not among the minimal lanes;
-                     * branch-free, the choice is data-dependent */
-                    const unsigned mask = minmask16(f, isa);
-                    const int low = first_lane(mask), keep = (int)((mask >> cur) & 1u);
-                    const int best = low ^ ((low ^ cur) & -keep);
-                    *code = (uint8_t)best;
-                    P[g] += (double)cu[cur] - cu[best];
-                    changed |= best != cur;
-                }
-            }
-            if (!changed) break;
-        }
-        if (!job->par) continue;
-        for (size_t g = 0; g < lanes; g++) {
-            /* recomputed, not the running sum, so the update starts exact */
-            const float *r = job->resid + (i + g) * dim, *u = job->dirs + (i + g) * dim;
-            const uint8_t *code = job->codes + (i + g) * nb;
-            double p = 0;
-            for (size_t b = 0; b < nb; b++) {
-                const size_t j0 = b * dpb, wb = dim - j0 < dpb ? dim - j0 : dpb;
-                for (size_t d = 0; d < wb; d++)
-                    p += ((double)r[j0 + d] - E->ct[(j0 + d) * K + code[b]]) * u[j0 + d];
-            }
-            job->par[i + g] = p;
-        }
-    }
-}
-
-static void encode_generic(const enc_job *job, size_t i0, size_t i1, float *scratch) {
-    encode_body(job, i0, i1, ISA_PLAIN, scratch);
-}
-#ifdef AH_X86
-__attribute__((target("avx2"))) static void encode_avx2(const enc_job *job, size_t i0, size_t i1, float *scratch) {
-    encode_body(job, i0, i1, ISA_AVX2, scratch);
-}
-__attribute__((target("avx512f,avx512vl,avx512dq,avx2"))) static void encode_avx512(const enc_job *job, size_t i0,
-                                                                                    size_t i1, float *scratch) {
-    encode_body(job, i0, i1, ISA_AVX512, scratch);
-}
-#endif
+typedef struct enc_run {
+    ah_enc_job job;
+    ah_encode_fn fn;
+} enc_run;
 
 static void encode_task(void *ctx, size_t task, int thread) {
-    const enc_job *job = ctx;
+    const enc_run *run = ctx;
+    const ah_enc_job *job = &run->job;
     const size_t i0 = task * AH_ENC_CHUNK, i1 = SL_MIN(job->n, i0 + AH_ENC_CHUNK);
-    float *scratch = job->scratch + (size_t)thread * AH_LANES * job->E->nb * 2 * K;
-#ifdef AH_X86
-    sl_cpu_level level = sl_cpu();
-    if (level >= SL_CPU_AVX512) {
-        encode_avx512(job, i0, i1, scratch);
-        return;
-    }
-    if (level >= SL_CPU_AVX2) {
-        encode_avx2(job, i0, i1, scratch);
-        return;
-    }
-#endif
-    encode_generic(job, i0, i1, scratch);
+    run->fn(job, i0, i1, job->scratch + (size_t)thread * AH_LANES * job->E->nb * 2 * K);
 }
 
 /* Transposes pq's centres into ct (nb, dpb, 16). */
@@ -304,21 +145,21 @@ static sl_status check_eta(float eta, const char *who) {
     return SL_OK;
 }
 
-static sl_status encode_all(const ah_enc *E, const float *resid, const float *dirs, size_t n, sl_pool *pool,
-                            uint8_t *codes, double *par) {
+static sl_status encode_all(sl_cpu_level level, const ah_enc *E, const float *resid, const float *dirs, size_t n,
+                            sl_pool *pool, uint8_t *codes, double *par) {
     size_t per_thread;
     if (sl_mul_overflow(E->nb, (size_t)AH_LANES * 2 * K, &per_thread))
         return sl_fail(SL_ERR_LIMIT, "AH encode: too many blocks");
     float *scratch = sl_malloc_array((size_t)sl_pool_threads(pool), per_thread * sizeof *scratch);
     if (!scratch) return sl_fail(SL_ERR_NOMEM, "AH encode: out of memory");
-    enc_job job = {E, resid, dirs, n, codes, par, scratch};
-    sl_pool_run(pool, n / AH_ENC_CHUNK + (n % AH_ENC_CHUNK != 0), encode_task, &job);
+    enc_run run = {{E, resid, dirs, n, codes, par, scratch}, pick_encoder(level)};
+    sl_pool_run(pool, n / AH_ENC_CHUNK + (n % AH_ENC_CHUNK != 0), encode_task, &run);
     free(scratch);
     return SL_OK;
 }
 
-sl_status sl_ah_encode(const sl_pq *pq, const float *resid, const float *dirs, size_t n, float eta, int passes,
-                       sl_pool *pool, uint8_t *codes) {
+sl_status sl_ah_encode_level(sl_cpu_level level, const sl_pq *pq, const float *resid, const float *dirs, size_t n,
+                             float eta, int passes, sl_pool *pool, uint8_t *codes) {
     if (n == 0) return SL_OK;
     if (!pq || !pq->centres || !pq->dpb || !pq->n_blocks || !resid || !codes)
         return sl_fail(SL_ERR_ARG, "AH encode: NULL argument or empty codebook");
@@ -332,9 +173,14 @@ sl_status sl_ah_encode(const sl_pq *pq, const float *resid, const float *dirs, s
     transpose_centres(pq, ct);
     ah_enc E = {pq->dim, pq->dpb, pq->n_blocks, ct, eta - 1.0f, dirs && eta != 1.0f,
                 passes < 0 ? AH_DEFAULT_PASSES : passes};
-    st = encode_all(&E, resid, dirs, n, pool, codes, NULL);
+    st = encode_all(level, &E, resid, dirs, n, pool, codes, NULL);
     sl_free_aligned(ct);
     return st;
+}
+
+sl_status sl_ah_encode(const sl_pq *pq, const float *resid, const float *dirs, size_t n, float eta, int passes,
+                       sl_pool *pool, uint8_t *codes) {
+    return sl_ah_encode_level(sl_cpu(), pq, resid, dirs, n, eta, passes, pool, codes);
 }
 
 /* ---- the codebook update ------------------------------------------------- */
@@ -594,7 +440,7 @@ sl_status sl_ah_train(const float *resid, const float *dirs, size_t n, size_t di
     for (int round = 0; round < iters; round++) {
         transpose_centres(&pq, ct);
         ah_enc E = {dim, dpb, nb, ct, w, aniso, AH_DEFAULT_PASSES};
-        if ((st = encode_all(&E, resid, dirs, n, pool, codes, par))) goto done;
+        if ((st = encode_all(sl_cpu(), &E, resid, dirs, n, pool, codes, par))) goto done;
         /* blocks in order, each update seeing the ones before it
          * (block coordinate descent: the loss never rises) */
         for (size_t b = 0; b < nb; b++) {

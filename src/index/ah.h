@@ -78,6 +78,12 @@ void sl_pq_free(sl_pq *pq);
 sl_status sl_ah_encode(const sl_pq *pq, const float *resid, const float *dirs, size_t n, float eta, int passes,
                        sl_pool *pool, uint8_t *codes);
 
+/* sl_ah_encode with the encoder copy of an explicit instruction-set level
+ * (levels above sl_cpu() fall back to sl_cpu()); every level gives the
+ * same codes, bit for bit (tests hold them to the plain C copy). */
+sl_status sl_ah_encode_level(sl_cpu_level level, const sl_pq *pq, const float *resid, const float *dirs, size_t n,
+                             float eta, int passes, sl_pool *pool, uint8_t *codes);
+
 /* Reconstruction of one point: out (dim) = the concatenated centres of its
  * codes (n_blocks bytes; only the low 4 bits are read). */
 void sl_pq_decode(const sl_pq *pq, const uint8_t *codes, float *out);

@@ -18,6 +18,12 @@ typedef struct ann_leaf {
     uint8_t *packed; // sl_lut16_packed_size(cap, n_blocks) bytes; NULL for brute force
     void *vecs;      // (cap, dim) in the store's type; NULL without a store
     float *scales;   // (cap) per-row scale of int8 vectors, else NULL
+    /* L2 metric only: ||c + r_hat||^2 of each item, its reconstruction's
+     * squared norm, the per-item term of the shared-table score (see
+     * ann_search.c). Derived from the codes, so never stored in a
+     * snapshot: computed at build, add and load (sl_ann_prepare_leaves),
+     * always owned by the leaf even when the rest is borrowed. */
+    float *xnorm;    // (cap) or NULL
 } ann_leaf;
 
 /* Where each id lives: open addressing with linear probing and
@@ -76,6 +82,8 @@ void sl_ann_leaf_free(ann_leaf *l);
 void sl_ann_store_put(const sl_ann *a, ann_leaf *l, size_t pos, const float *x);
 /* Copies row `from` of the store over row `to` (same leaf). */
 void sl_ann_store_move(const sl_ann *a, ann_leaf *l, size_t from, size_t to);
+/* Asks for row `pos` of the leaf's store to be brought into the cache. */
+void sl_ann_store_prefetch(const sl_ann *a, const ann_leaf *l, size_t pos);
 /* Exact score (dot, or minus the squared L2 distance) of row `pos` for q. */
 float sl_ann_store_score(const sl_ann *a, const ann_leaf *l, size_t pos, const float *q);
 
@@ -83,6 +91,14 @@ float sl_ann_store_score(const sl_ann *a, const ann_leaf *l, size_t pos, const f
 /* Derived tables (centre norms, transposed codebooks) from the centres and
  * codebooks: after a build and after loading a snapshot. */
 sl_status sl_ann_prepare(sl_ann *a);
+/* The per-item terms of the L2 search (ann_leaf.xnorm) of
+ * every item, from the codes: after a build and after loading a snapshot.
+ * A no-op for the dot metric and for brute force. */
+sl_status sl_ann_prepare_leaves(sl_ann *a);
+/* ||c + r_hat||^2 for an item of leaf `leaf` with codes (n_blocks). */
+float sl_ann_item_norm(const sl_ann *a, uint32_t leaf, const uint8_t *codes);
+/* Whether leaves keep xnorm (L2 metric with codes). */
+static inline int sl_ann_has_xnorm(const sl_ann *a) { return a->o.metric == SL_ANN_L2 && a->pq.n_blocks; }
 /* The leaf a vector belongs to: nearest centre (max dot when spherical). */
 uint32_t sl_ann_nearest_leaf(const sl_ann *a, const float *x);
 /* codes (n, n_blocks) of x (n, dim), vector i in leaf[i]: the residuals to

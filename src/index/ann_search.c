@@ -1,7 +1,7 @@
 /* Searching: rank the leaves by their centres, score the chosen leaves'
- * codes with uint8 lookup tables (32 points at a time, lut16.c), keep the
- * best candidates in a bounded heap, then re-order them by their exact
- * vectors. */
+ * codes with one uint8 lookup table per query (32 points at a time,
+ * lut16.c; for L2 plus each item's own term), keep the best candidates in
+ * a bounded heap, then re-order them by their exact vectors. */
 #include "ann_internal.h"
 
 #include <math.h>
@@ -119,57 +119,6 @@ static size_t select_leaves(const float *score, size_t n, size_t k, sl_hit *all)
     return k;
 }
 
-/* Float tables (n_blocks, 16) to uint8: value = offset_b + scale * u8, one
- * scale for all blocks so that the integer sums add up; returns the sum of
- * the offsets. */
-static float quantize_lut(const float *lut, size_t nb, uint8_t *lut8, float *scale, float *lo) {
-    /* plain comparisons: fminf/fmaxf are library calls at -O2 */
-    float span = 0, offset = 0;
-    for (size_t b = 0; b < nb; b++) {
-        float l = lut[b * 16], h = l;
-        for (int j = 1; j < 16; j++) {
-            float v = lut[b * 16 + j];
-            l = v < l ? v : l;
-            h = v > h ? v : h;
-        }
-        lo[b] = l;
-        span = h - l > span ? h - l : span;
-    }
-    const float s = span > 0 ? span / 255.0f : 1.0f, inv = 1.0f / s;
-    for (size_t b = 0; b < nb; b++) {
-        offset += lo[b];
-        for (int j = 0; j < 16; j++) {
-            /* in [0, 255.5) by construction: round half up */
-            /* written so that a NaN (overflowing inputs) becomes 0, never UB */
-            float f = (lut[b * 16 + j] - lo[b]) * inv + 0.5f;
-            lut8[b * 16 + j] = (uint8_t)(!(f > 0) ? 0 : f >= 255 ? 255 : (int)f);
-        }
-    }
-    *scale = s;
-    return offset;
-}
-
-/* Dot metric: lut[b][j] = q_b . C_b[j], the same for every leaf. L2: the
- * residual query r = q - c_p, lut[b][j] = -|r_b - C_b[j]|^2, per leaf. */
-static void build_lut(const sl_ann *a, const float *q, const float *centre, float *lut) {
-    const size_t dpb = a->pq.dpb, nb = a->pq.n_blocks;
-    for (size_t b = 0; b < nb; b++) {
-        const size_t j0 = b * dpb, w = a->dim - j0 < dpb ? a->dim - j0 : dpb;
-        float acc[16] = {0}; /* the 16 entries side by side: one vector each step */
-        for (size_t t = 0; t < w; t++) {
-            const float *ct = a->cbt + (b * dpb + t) * 16;
-            if (centre) {
-                const float r = q[j0 + t] - centre[j0 + t];
-                for (int j = 0; j < 16; j++) acc[j] -= (r - ct[j]) * (r - ct[j]);
-            } else {
-                const float qt = q[j0 + t];
-                for (int j = 0; j < 16; j++) acc[j] += qt * ct[j];
-            }
-        }
-        memcpy(lut + b * 16, acc, sizeof acc);
-    }
-}
-
 size_t sl_ann_search(const sl_ann *a, const float *q, size_t k, const sl_ann_query_opts *qo, sl_hit *out,
                      sl_status *status) {
     if (status) *status = SL_OK;
@@ -212,25 +161,46 @@ size_t sl_ann_search(const sl_ann *a, const float *q, size_t k, const sl_ann_que
         for (uint32_t p = 0; p < a->n_leaves; p++) leaf_score[p] = 2 * leaf_score[p] - a->centre_norm2[p];
     size_t n_chosen = select_leaves(leaf_score, a->n_leaves, n_search, chosen);
 
-    /* 2. approximate scores of their items */
+    /* 2. approximate scores of their items. One table for every leaf:
+     * for the dot metric q . x_hat = q . c + sum_b q_b . C_b[code_b]; for
+     * L2, with x_hat = c + r_hat (r_hat the decoded residual),
+     *     -||q - x_hat||^2 = 2 q.c - ||q||^2 + sum_b 2 q_b . C_b[code_b]
+     *                        - ||x_hat||^2,
+     * where the last term is the item's own (ann_leaf.xnorm) and 2 q.c
+     * comes with the leaf ranking. Per-leaf tables of -||q - c - C||^2
+     * give the same float score but cost a table and its quantization per
+     * leaf searched, which was most of a query at 784 dimensions. */
     cand_heap heap = {heap_mem, 0, keep};
-    float scale = 1, offset = 0;
-    if (a->o.metric == SL_ANN_DOT) {
-        build_lut(a, q, NULL, lut);
-        offset = quantize_lut(lut, nb, lut8, &scale, lut_lo);
-    }
+    float scale = 1, offset = 0, qnorm = 0;
+    const int l2 = a->o.metric == SL_ANN_L2;
+    sl_lut16_tables(q, d, a->pq.dpb, a->cbt, l2 ? 2.0f : 1.0f, lut);
+    offset = sl_lut16_quantize(lut, nb, lut8, &scale, lut_lo);
+    if (l2)
+        for (size_t j = 0; j < d; j++) qnorm += q[j] * q[j];
     for (size_t c = 0; c < n_chosen; c++) {
         const uint32_t p = (uint32_t)chosen[c].index;
         const ann_leaf *l = &a->leaves[p];
         if (!l->n) continue;
-        float base;
-        if (a->o.metric == SL_ANN_DOT) {
-            base = chosen[c].score + offset; /* the leaf's score is q . centre */
-        } else {
-            build_lut(a, q, a->centres + (size_t)p * d, lut);
-            base = quantize_lut(lut, nb, lut8, &scale, lut_lo);
-        }
+        /* the leaf's score is q . c, or 2 q . c - ||c||^2 */
+        const float base = l2 ? chosen[c].score + a->centre_norm2[p] - qnorm + offset : chosen[c].score + offset;
         const size_t groups = (l->n + SL_LUT16_GROUP - 1) / SL_LUT16_GROUP;
+        if (l2) {
+            /* The per-item term spreads the scores too widely for a useful
+             * threshold on the table sums alone (one with the leaf's
+             * smallest item term let most items through and cost more in
+             * heap pushes than it saved): score every item, then filter
+             * in float. cand_i's memory holds the float scores. */
+            sl_lut16_scan(l->packed, groups, nb, lut8, cand_s);
+            float *sc = (float *)cand_i;
+            for (size_t i = 0; i < l->n; i++) sc[i] = base + scale * (float)cand_s[i] - l->xnorm[i];
+            float floor = heap.n < heap.cap ? -INFINITY : heap.h[0].score;
+            for (size_t i = 0; i < l->n; i++)
+                if (sc[i] > floor) {
+                    heap_push(&heap, (cand){sc[i], p, (uint32_t)i});
+                    if (heap.n == heap.cap) floor = heap.h[0].score;
+                }
+            continue;
+        }
         size_t m;
         if (heap.n < heap.cap) { /* not full yet: every item is a candidate */
             sl_lut16_scan(l->packed, groups, nb, lut8, cand_s);
@@ -248,9 +218,16 @@ size_t sl_ann_search(const sl_ann *a, const float *q, size_t k, const sl_ann_que
     /* 3. exact re-ordering of the kept candidates, or their approximations */
     sl_topk ft;
     sl_topk_init(&ft, final, k);
+    /* the rows are scattered over the store (3 KB each at 784-d): ask for
+     * the next ones while scoring one, so that their misses overlap */
+    enum { AHEAD = 2 };
+    for (size_t i = 0; reorder && i < heap.n && i < AHEAD; i++)
+        sl_ann_store_prefetch(a, &a->leaves[heap.h[i].leaf], heap.h[i].pos);
     for (size_t i = 0; i < heap.n; i++) {
         const cand *c = &heap.h[i];
         const ann_leaf *l = &a->leaves[c->leaf];
+        if (reorder && i + AHEAD < heap.n)
+            sl_ann_store_prefetch(a, &a->leaves[heap.h[i + AHEAD].leaf], heap.h[i + AHEAD].pos);
         float s = reorder ? sl_ann_store_score(a, l, c->pos, q) : c->score;
         sl_topk_push(&ft, (sl_hit){l->ids[c->pos], s});
     }

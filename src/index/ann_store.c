@@ -1,6 +1,7 @@
 /* Leaves' memory and the exact vectors kept for re-ordering: f32, f16 (IEEE
  * half, round to nearest even) or int8 with one scale per row. */
 #include "ann_internal.h"
+#include "dot_kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -73,6 +74,8 @@ static sl_status unborrow(const sl_ann *a, ann_leaf *l, size_t need) {
     memcpy(own.ids, l->ids, l->n * sizeof *own.ids);
     if (row) memcpy(own.vecs, l->vecs, l->n * row);
     if (own.scales) memcpy(own.scales, l->scales, l->n * sizeof *own.scales);
+    if (own.xnorm && l->xnorm) memcpy(own.xnorm, l->xnorm, l->n * sizeof *own.xnorm);
+    free(l->xnorm); /* the leaf's own even while borrowed */
     for (size_t i = 0; i < l->n; i++)
         for (size_t b = 0; b < nb; b++) sl_lut16_set(own.packed, nb, i, b, sl_lut16_get(l->packed, nb, i, b));
     own.n = l->n;
@@ -102,6 +105,11 @@ sl_status sl_ann_leaf_reserve(const sl_ann *a, ann_leaf *l, size_t need) {
         if (!s) return sl_fail(SL_ERR_NOMEM, "index: out of memory");
         l->scales = s;
     }
+    if (sl_ann_has_xnorm(a)) {
+        float *v = realloc(l->xnorm, cap * sizeof *v);
+        if (!v) return sl_fail(SL_ERR_NOMEM, "index: out of memory");
+        l->xnorm = v;
+    }
     if (nb) {
         /* The packed layout belongs to lut16.c: copy code by code rather
          * than assume how a larger capacity lays groups out. */
@@ -117,7 +125,8 @@ sl_status sl_ann_leaf_reserve(const sl_ann *a, ann_leaf *l, size_t need) {
 }
 
 void sl_ann_leaf_free(ann_leaf *l) {
-    if (l->borrowed) { /* the mapping owns the arrays */
+    if (l->borrowed) { /* the mapping owns the arrays, but for xnorm */
+        free(l->xnorm);
         memset(l, 0, sizeof *l);
         return;
     }
@@ -125,6 +134,7 @@ void sl_ann_leaf_free(ann_leaf *l) {
     free(l->packed);
     free(l->vecs);
     free(l->scales);
+    free(l->xnorm);
     memset(l, 0, sizeof *l);
 }
 
@@ -154,20 +164,13 @@ void sl_ann_store_move(const sl_ann *a, ann_leaf *l, size_t from, size_t to) {
     const size_t row = sl_ann_store_row_bytes(a->o.store, a->dim);
     if (row) memcpy((uint8_t *)l->vecs + to * row, (const uint8_t *)l->vecs + from * row, row);
     if (l->scales) l->scales[to] = l->scales[from];
+    if (l->xnorm) l->xnorm[to] = l->xnorm[from];
 }
 
-/* Sums of squared differences and of products with 16 independent lanes:
- * the compiler vectorizes them without reassociating a single sum, so the
- * result does not depend on the instruction set. */
-static float l2_lanes(const float *q, const float *x, size_t d) {
-    float acc[16] = {0};
-    size_t j = 0;
-    for (; j + 16 <= d; j += 16)
-        for (int t = 0; t < 16; t++) acc[t] += (q[j + t] - x[j + t]) * (q[j + t] - x[j + t]);
-    for (int t = 0; j + (size_t)t < d; t++) acc[t] += (q[j + t] - x[j + t]) * (q[j + t] - x[j + t]);
-    float s = 0;
-    for (int t = 0; t < 16; t++) s += acc[t];
-    return s;
+void sl_ann_store_prefetch(const sl_ann *a, const ann_leaf *l, size_t pos) {
+    const size_t row = sl_ann_store_row_bytes(a->o.store, a->dim);
+    const char *p = (const char *)l->vecs + pos * row;
+    for (size_t o = 0; o < row; o += 64) __builtin_prefetch(p + o);
 }
 
 float sl_ann_store_score(const sl_ann *a, const ann_leaf *l, size_t pos, const float *q) {
@@ -177,12 +180,16 @@ float sl_ann_store_score(const sl_ann *a, const ann_leaf *l, size_t pos, const f
     switch (a->o.store) {
     case SL_ANN_STORE_F32: {
         const float *x = (const float *)l->vecs + pos * d;
-        if (l2) acc = l2_lanes(q, x, d);
+        if (l2) acc = sl_l2sq(q, x, d);
         else sl_dot_rows(q, x, 1, d, &acc);
         break;
     }
     case SL_ANN_STORE_F16: {
         const uint16_t *h = (const uint16_t *)l->vecs + pos * d;
+        if (l2) {
+            acc = sl_l2sq_f16(q, h, d);
+            break;
+        }
         for (size_t j = 0; j < d; j++) {
             float x = f16_to_f32(h[j]);
             acc += l2 ? (q[j] - x) * (q[j] - x) : q[j] * x;

@@ -109,6 +109,7 @@ sl_status sl_ann_add(sl_ann *a, const float *x, const int64_t *ids, size_t n) {
         l->ids[pos] = ids[i];
         for (size_t b = 0; b < nb; b++) sl_lut16_set(l->packed, nb, pos, b, codes[b]);
         sl_ann_store_put(a, l, pos, v);
+        if (l->xnorm) l->xnorm[pos] = sl_ann_item_norm(a, leaf, codes);
         a->count++;
     }
     return SL_OK;

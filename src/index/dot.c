@@ -3,6 +3,16 @@
 #include "dot_kernels.h"
 #include "flat.h"
 
+/* sl_l2sq* and the table kernels promise the same bits as their twins:
+ * no multiply-add contraction of plain C expressions (clang contracts by
+ * default where FMA is available; GCC does not in ISO C mode). Explicit
+ * fmadd intrinsics are unaffected. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+#include <string.h>
+
 void sl_dot_rows_ref(const float *q, const float *x, size_t n, size_t dim, float *scores) {
     for (size_t i = 0; i < n; i++) {
         const float *r = x + i * dim;
@@ -46,3 +56,71 @@ void sl_dot_rows_level(sl_cpu_level level, const float *q, const float *x, size_
 void sl_dot_rows(const float *q, const float *x, size_t n, size_t dim, float *scores) {
     sl_dot_rows_level(sl_cpu(), q, x, n, dim, scores);
 }
+
+/* The twin; also what the compiler makes of it at the scalar level. */
+float sl_l2sq_ref(const float *q, const float *x, size_t dim) {
+    float acc[16] = {0};
+    size_t j = 0;
+    for (; j + 16 <= dim; j += 16)
+        for (int t = 0; t < 16; t++) acc[t] += (q[j + t] - x[j + t]) * (q[j + t] - x[j + t]);
+    for (int t = 0; j + (size_t)t < dim; t++) acc[t] += (q[j + t] - x[j + t]) * (q[j + t] - x[j + t]);
+    float s = 0;
+    for (int t = 0; t < 16; t++) s += acc[t];
+    return s;
+}
+
+float sl_l2sq_level(sl_cpu_level level, const float *q, const float *x, size_t dim) {
+    if (level > sl_cpu()) level = sl_cpu();
+#ifndef SL_NO_X86_SIMD
+    if (level >= SL_CPU_AVX512) return sl_l2sq_avx512(q, x, dim);
+    if (level >= SL_CPU_AVX2) return sl_l2sq_avx2(q, x, dim);
+#endif
+    return sl_l2sq_ref(q, x, dim);
+}
+
+float sl_l2sq(const float *q, const float *x, size_t dim) { return sl_l2sq_level(sl_cpu(), q, x, dim); }
+
+/* IEEE half -> float, exact (what vcvtph2ps computes). */
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ffu, x;
+    if (e == 0) {
+        if (!m) x = sign;
+        else { /* subnormal: normalize */
+            e = 127 - 15 + 1;
+            while (!(m & 0x400u)) {
+                m <<= 1;
+                e--;
+            }
+            x = sign | (e << 23) | ((m & 0x3ffu) << 13);
+        }
+    } else if (e == 31) {
+        x = sign | 0x7f800000u | (m << 13);
+    } else {
+        x = sign | ((e - 15 + 127) << 23) | (m << 13);
+    }
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+float sl_l2sq_f16_ref(const float *q, const uint16_t *x, size_t dim) {
+    float acc[16] = {0};
+    for (size_t j = 0; j < dim; j++) {
+        const float d = q[j] - half_to_float(x[j]);
+        acc[j % 16] += d * d;
+    }
+    float s = 0;
+    for (int t = 0; t < 16; t++) s += acc[t];
+    return s;
+}
+
+float sl_l2sq_f16_level(sl_cpu_level level, const float *q, const uint16_t *x, size_t dim) {
+    if (level > sl_cpu()) level = sl_cpu();
+#ifndef SL_NO_X86_SIMD
+    if (level >= SL_CPU_AVX512) return sl_l2sq_f16_avx512(q, x, dim);
+    if (level >= SL_CPU_AVX2) return sl_l2sq_f16_avx2(q, x, dim);
+#endif
+    return sl_l2sq_f16_ref(q, x, dim);
+}
+
+float sl_l2sq_f16(const float *q, const uint16_t *x, size_t dim) { return sl_l2sq_f16_level(sl_cpu(), q, x, dim); }

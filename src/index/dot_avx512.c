@@ -2,6 +2,14 @@
  * masked load, so no scalar remainder loop. */
 #include "dot_kernels.h"
 
+/* sl_l2sq* and the table kernels promise the same bits as their twins:
+ * no multiply-add contraction of plain C expressions (clang contracts by
+ * default where FMA is available; GCC does not in ISO C mode). Explicit
+ * fmadd intrinsics are unaffected. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #include <immintrin.h>
 
 static inline float dot1(const float *q, const float *r, size_t dim) {
@@ -42,4 +50,45 @@ void sl_dot_rows_avx512(const float *q, const float *x, size_t n, size_t dim, fl
         scores[i + 3] = _mm512_reduce_add_ps(a3);
     }
     for (; i < n; i++) scores[i] = dot1(q, x + i * dim, dim);
+}
+
+/* One 16-lane accumulator is the twin's 16 lanes; the masked tail adds
+ * 0 * 0 to the lanes past dim, which leaves them unchanged. */
+float sl_l2sq_avx512(const float *q, const float *x, size_t dim) {
+    __m512 a = _mm512_setzero_ps();
+    size_t j = 0;
+    for (; j + 16 <= dim; j += 16) {
+        const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(q + j), _mm512_loadu_ps(x + j));
+        a = _mm512_add_ps(a, _mm512_mul_ps(d, d));
+    }
+    if (j < dim) {
+        const __mmask16 m = (__mmask16)((1u << (dim - j)) - 1);
+        const __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, q + j), _mm512_maskz_loadu_ps(m, x + j));
+        a = _mm512_add_ps(a, _mm512_mul_ps(d, d));
+    }
+    float lanes[16], s = 0;
+    _mm512_storeu_ps(lanes, a);
+    for (int t = 0; t < 16; t++) s += lanes[t];
+    return s;
+}
+
+/* vcvtph2ps widens exactly; the masked tail reads zero halves. */
+float sl_l2sq_f16_avx512(const float *q, const uint16_t *x, size_t dim) {
+    __m512 a = _mm512_setzero_ps();
+    size_t j = 0;
+    for (; j + 16 <= dim; j += 16) {
+        const __m512 v = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + j)));
+        const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(q + j), v);
+        a = _mm512_add_ps(a, _mm512_mul_ps(d, d));
+    }
+    if (j < dim) {
+        const __mmask16 m = (__mmask16)((1u << (dim - j)) - 1);
+        const __m512 v = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + j));
+        const __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, q + j), v);
+        a = _mm512_add_ps(a, _mm512_mul_ps(d, d));
+    }
+    float lanes[16], s = 0;
+    _mm512_storeu_ps(lanes, a);
+    for (int t = 0; t < 16; t++) s += lanes[t];
+    return s;
 }

@@ -14,31 +14,22 @@
  * (sl_dot_rows) spends a load per multiply-add and a horizontal sum per
  * centre.
  *
- * The SIMD kernels are compiled here with function target attributes (not
- * in kmeans_avx2.c / kmeans_avx512.c files: this module was written as two
- * files) and picked at run time by sl_cpu(); kernel_scalar is their plain
- * C twin and the fallback (its fixed-width inner loops vectorize on any
- * target). tests/test_kmeans.c holds every level to a naive double loop. */
+ * The SIMD kernels live in kmeans_avx2.c / kmeans_avx512.c (compiled for
+ * their instruction set) and are picked at run time by sl_cpu();
+ * kernel_scalar is their plain C twin and the fallback (its fixed-width
+ * inner loops vectorize on any target). tests/test_kmeans.c holds every
+ * level to a naive double loop. */
 #include "kmeans.h"
+#include "kmeans_kernels.h"
 #include "flat.h" /* sl_dot_rows for the k-means++ distances */
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if !defined(SL_NO_X86_SIMD) && (defined(__x86_64__) || defined(__i386__)) && \
-    (defined(__GNUC__) || defined(__clang__))
-#define KM_X86 1
-#include <immintrin.h>
-#define KM_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define KM_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
-#endif
-
 #define KM_SUM_BYTES (64.0 * 1024 * 1024) /* cap on the groups' sum buffers */
 
 enum {
-    KM_PANEL = 32,         /* centres per packed panel: two AVX-512 vectors */
-    KM_ROWS = 8,           /* points per kernel call */
     KM_CHUNK = 256,        /* points per assignment task */
     KM_UPD_CENTRES = 8,    /* centres per update task */
     KM_SUM_GROUPS = 4,     /* point groups of the update's sums (fixed: they merge in order) */
@@ -91,13 +82,6 @@ static size_t *draw_sorted(size_t n, size_t m, uint64_t *rng) {
 
 /* ---- packed centres and the kernels ------------------------------------- */
 
-typedef struct km_pack {
-    size_t k, dim, n_panels;
-    float *panel; /* (n_panels, dim, KM_PANEL): coordinate j of centres p*32.. */
-    float *bias;  /* (n_panels * KM_PANEL); +inf for the padding past k */
-    float scale;  /* -2 (squared L2) or -1 (inner product) */
-} km_pack;
-
 static void pack_free(km_pack *pk) {
     sl_free_aligned(pk->panel);
     sl_free_aligned(pk->bias);
@@ -147,13 +131,6 @@ static void pack_fill(km_pack *pk, const float *centers, int by_dot) {
     }
 }
 
-/* A kernel: for KM_ROWS points (row pointers; callers repeat the last row
- * to fill a short group) lowers best_s[r] / best_i[r] to the smallest score
- * over all centres, the first (lowest) centre on ties, and second_s[r] to
- * the smallest score of the other centres (training keeps it as a bound). */
-typedef void (*km_kernel)(const km_pack *pk, const float *const *rows, uint32_t *best_i, float *best_s,
-                          float *second_s);
-
 static void kernel_scalar(const km_pack *pk, const float *const *rows, uint32_t *best_i, float *best_s,
                           float *second_s) {
     const size_t dim = pk->dim;
@@ -180,164 +157,12 @@ static void kernel_scalar(const km_pack *pk, const float *const *rows, uint32_t 
     }
 }
 
-#ifdef KM_X86
-/* Folds one point's 32 panel scores into its best: the minimum, then the
- * lowest lane holding it (s0 holds the panel's lower 16 centres). When the
- * panel holds a new best, the runner-up is the old best or the panel's
- * minimum without that lane; otherwise it may be the panel's minimum. */
-KM_TARGET_AVX512 static inline void epi_avx512(__m512 s0, __m512 s1, size_t base, uint32_t *bi, float *bs,
-                                               float *ss) {
-    float m = _mm512_reduce_min_ps(_mm512_min_ps(s0, s1));
-    if (!(m < *bs)) {
-        if (m < *ss) *ss = m;
-        return; /* NaN scores change nothing */
-    }
-    const __m512 mv = _mm512_set1_ps(m), inf = _mm512_set1_ps(INFINITY);
-    __mmask16 m0 = _mm512_cmp_ps_mask(s0, mv, _CMP_EQ_OQ), m1 = _mm512_cmp_ps_mask(s1, mv, _CMP_EQ_OQ);
-    unsigned lane;
-    if (m0) {
-        lane = (unsigned)__builtin_ctz(m0);
-        s0 = _mm512_mask_mov_ps(s0, (__mmask16)(1u << lane), inf);
-    } else if (m1) {
-        lane = (unsigned)__builtin_ctz(m1);
-        s1 = _mm512_mask_mov_ps(s1, (__mmask16)(1u << lane), inf);
-        lane += 16u;
-    } else {
-        return;
-    }
-    float rest = _mm512_reduce_min_ps(_mm512_min_ps(s0, s1));
-    *ss = *bs < rest ? *bs : rest;
-    *bs = m;
-    *bi = (uint32_t)(base + lane);
-}
-
-/* 8 points x 32 centres: 16 accumulators, two panel loads and eight
- * broadcasts per coordinate, so the multiply-adds, not the loads, bound it. */
-KM_TARGET_AVX512 static void kernel_avx512(const km_pack *pk, const float *const *rows, uint32_t *best_i,
-                                           float *best_s, float *second_s) {
-    const size_t dim = pk->dim;
-    const float *x0 = rows[0], *x1 = rows[1], *x2 = rows[2], *x3 = rows[3];
-    const float *x4 = rows[4], *x5 = rows[5], *x6 = rows[6], *x7 = rows[7];
-    const __m512 scale = _mm512_set1_ps(pk->scale);
-    for (size_t p = 0; p < pk->n_panels; p++) {
-        const float *pp = pk->panel + p * dim * KM_PANEL;
-        __m512 a0 = _mm512_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-        __m512 a4 = a0, b4 = a0, a5 = a0, b5 = a0, a6 = a0, b6 = a0, a7 = a0, b7 = a0;
-        for (size_t j = 0; j < dim; j++) {
-            const __m512 c0 = _mm512_load_ps(pp + j * KM_PANEL), c1 = _mm512_load_ps(pp + j * KM_PANEL + 16);
-#define KM_ROW(r)                                         \
-    do {                                                  \
-        const __m512 v = _mm512_set1_ps(x##r[j]);         \
-        a##r = _mm512_fmadd_ps(v, c0, a##r);              \
-        b##r = _mm512_fmadd_ps(v, c1, b##r);              \
-    } while (0)
-            KM_ROW(0);
-            KM_ROW(1);
-            KM_ROW(2);
-            KM_ROW(3);
-            KM_ROW(4);
-            KM_ROW(5);
-            KM_ROW(6);
-            KM_ROW(7);
-#undef KM_ROW
-        }
-        const __m512 g0 = _mm512_load_ps(pk->bias + p * KM_PANEL), g1 = _mm512_load_ps(pk->bias + p * KM_PANEL + 16);
-        const size_t base = p * KM_PANEL;
-#define KM_EPI(r) epi_avx512(_mm512_fmadd_ps(a##r, scale, g0), _mm512_fmadd_ps(b##r, scale, g1), base, &best_i[r], &best_s[r], \
-                                &second_s[r])
-        KM_EPI(0);
-        KM_EPI(1);
-        KM_EPI(2);
-        KM_EPI(3);
-        KM_EPI(4);
-        KM_EPI(5);
-        KM_EPI(6);
-        KM_EPI(7);
-#undef KM_EPI
-    }
-}
-
-KM_TARGET_AVX2 static inline float min16_avx2(__m256 s0, __m256 s1) {
-    __m256 m8 = _mm256_min_ps(s0, s1);
-    __m128 m4 = _mm_min_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
-    m4 = _mm_min_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_min_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-    return _mm_cvtss_f32(m4);
-}
-
-/* As epi_avx512, for 16 scores. */
-KM_TARGET_AVX2 static inline void epi_avx2(__m256 s0, __m256 s1, size_t base, uint32_t *bi, float *bs,
-                                           float *ss) {
-    float m = min16_avx2(s0, s1);
-    if (!(m < *bs)) {
-        if (m < *ss) *ss = m;
-        return;
-    }
-    const __m256 mv = _mm256_set1_ps(m);
-    unsigned m0 = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s0, mv, _CMP_EQ_OQ));
-    unsigned m1 = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s1, mv, _CMP_EQ_OQ));
-    float lanes[16];
-    _mm256_storeu_ps(lanes, s0);
-    _mm256_storeu_ps(lanes + 8, s1);
-    unsigned lane;
-    if (m0) lane = (unsigned)__builtin_ctz(m0);
-    else if (m1) lane = 8u + (unsigned)__builtin_ctz(m1);
-    else return;
-    lanes[lane] = INFINITY;
-    float rest = min16_avx2(_mm256_loadu_ps(lanes), _mm256_loadu_ps(lanes + 8));
-    *ss = *bs < rest ? *bs : rest;
-    *bs = m;
-    *bi = (uint32_t)(base + lane);
-}
-
-/* 4 points x 16 centres (half a panel) per pass: 8 accumulators of the 16
- * ymm registers. */
-KM_TARGET_AVX2 static void kernel_avx2(const km_pack *pk, const float *const *rows, uint32_t *best_i,
-                                       float *best_s, float *second_s) {
-    const size_t dim = pk->dim;
-    const __m256 scale = _mm256_set1_ps(pk->scale);
-    for (size_t p = 0; p < pk->n_panels; p++) {
-        for (int h = 0; h < KM_PANEL; h += 16) {
-            const float *pp = pk->panel + p * dim * KM_PANEL + h;
-            const __m256 g0 = _mm256_load_ps(pk->bias + p * KM_PANEL + h);
-            const __m256 g1 = _mm256_load_ps(pk->bias + p * KM_PANEL + h + 8);
-            for (int r0 = 0; r0 < KM_ROWS; r0 += 4) {
-                const float *x0 = rows[r0], *x1 = rows[r0 + 1], *x2 = rows[r0 + 2], *x3 = rows[r0 + 3];
-                __m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-                for (size_t j = 0; j < dim; j++) {
-                    const __m256 c0 = _mm256_load_ps(pp + j * KM_PANEL), c1 = _mm256_load_ps(pp + j * KM_PANEL + 8);
-#define KM_ROW(r)                                          \
-    do {                                                   \
-        const __m256 v = _mm256_broadcast_ss(x##r + j);    \
-        a##r = _mm256_fmadd_ps(v, c0, a##r);               \
-        b##r = _mm256_fmadd_ps(v, c1, b##r);               \
-    } while (0)
-                    KM_ROW(0);
-                    KM_ROW(1);
-                    KM_ROW(2);
-                    KM_ROW(3);
-#undef KM_ROW
-                }
-                const size_t base = p * KM_PANEL + (size_t)h;
-#define KM_EPI(r)                                                                                     \
-    epi_avx2(_mm256_fmadd_ps(a##r, scale, g0), _mm256_fmadd_ps(b##r, scale, g1), base, &best_i[r0 + r], \
-             &best_s[r0 + r], &second_s[r0 + r])
-                KM_EPI(0);
-                KM_EPI(1);
-                KM_EPI(2);
-                KM_EPI(3);
-#undef KM_EPI
-            }
-        }
-    }
-}
-#endif
 
 static km_kernel pick_kernel(sl_cpu_level level) {
     if (level > sl_cpu()) level = sl_cpu();
-#ifdef KM_X86
-    if (level >= SL_CPU_AVX512) return kernel_avx512;
-    if (level >= SL_CPU_AVX2) return kernel_avx2;
+#ifndef SL_NO_X86_SIMD
+    if (level >= SL_CPU_AVX512) return sl_kmeans_kernel_avx512;
+    if (level >= SL_CPU_AVX2) return sl_kmeans_kernel_avx2;
 #endif
     (void)level;
     return kernel_scalar;

@@ -2,6 +2,14 @@
  * dispatcher. Layout in lut16.h. */
 #include "lut16.h"
 
+/* sl_l2sq* and the table kernels promise the same bits as their twins:
+ * no multiply-add contraction of plain C expressions (clang contracts by
+ * default where FMA is available; GCC does not in ISO C mode). Explicit
+ * fmadd intrinsics are unaffected. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #include <string.h>
 
 /* Byte of a block's 16 bytes holding point p (0..31) of a group, and the
@@ -121,4 +129,95 @@ size_t sl_lut16_scan_above(const uint8_t *packed, size_t n_groups, size_t n_bloc
                            uint32_t threshold, uint32_t *cand, uint32_t *cand_sum) {
     return sl_lut16_scan_above_level(sl_cpu(), packed, n_groups, n_blocks, lut, threshold, cand,
                                      cand_sum);
+}
+
+/* ---- query tables ------------------------------------------------------- */
+
+void sl_lut16_tables_ref(const float *q, size_t dim, size_t dpb, const float *cbt, float mult, float *lut) {
+    const size_t nb = dim / dpb + (dim % dpb != 0);
+    for (size_t b = 0; b < nb; b++) {
+        const size_t j0 = b * dpb, w = dim - j0 < dpb ? dim - j0 : dpb;
+        float acc[16] = {0}; /* the 16 entries side by side: one vector each step */
+        for (size_t t = 0; t < w; t++) {
+            const float *ct = cbt + (b * dpb + t) * 16;
+            const float qt = mult * q[j0 + t];
+            for (int j = 0; j < 16; j++) acc[j] += qt * ct[j];
+        }
+        memcpy(lut + b * 16, acc, sizeof acc);
+    }
+}
+
+/* Fixed-width element-wise loops (a min/max tree across the 16 entries,
+ * selects rather than branches) that the compiler may vectorize without
+ * reassociating anything. */
+float sl_lut16_quantize_ref(const float *lut, size_t n_blocks, uint8_t *lut8, float *scale, float *lo) {
+    float span = 0, offset = 0;
+    for (size_t b = 0; b < n_blocks; b++) {
+        const float *v = lut + b * 16;
+        float mn[8], mx[8];
+        for (int j = 0; j < 8; j++) {
+            mn[j] = v[j + 8] < v[j] ? v[j + 8] : v[j];
+            mx[j] = v[j + 8] > v[j] ? v[j + 8] : v[j];
+        }
+        for (int j = 0; j < 4; j++) {
+            mn[j] = mn[j + 4] < mn[j] ? mn[j + 4] : mn[j];
+            mx[j] = mx[j + 4] > mx[j] ? mx[j + 4] : mx[j];
+        }
+        for (int j = 0; j < 2; j++) {
+            mn[j] = mn[j + 2] < mn[j] ? mn[j + 2] : mn[j];
+            mx[j] = mx[j + 2] > mx[j] ? mx[j + 2] : mx[j];
+        }
+        const float l = mn[1] < mn[0] ? mn[1] : mn[0], h = mx[1] > mx[0] ? mx[1] : mx[0];
+        lo[b] = l;
+        span = h - l > span ? h - l : span;
+    }
+    const float s = span > 0 ? span / 255.0f : 1.0f, inv = 1.0f / s;
+    for (size_t b = 0; b < n_blocks; b++) {
+        offset += lo[b];
+        const float l = lo[b];
+        for (int j = 0; j < 16; j++) {
+            /* in [0, 255.5) by construction: round half up; the selects
+             * turn a NaN (overflowing inputs) into 0, never UB */
+            float f = (lut[b * 16 + j] - l) * inv + 0.5f;
+            f = f > 0 ? f : 0.0f;
+            f = f < 255.0f ? f : 255.0f;
+            lut8[b * 16 + j] = (uint8_t)(int32_t)f;
+        }
+    }
+    *scale = s;
+    return offset;
+}
+
+void sl_lut16_tables_level(sl_cpu_level level, const float *q, size_t dim, size_t dpb, const float *cbt,
+                           float mult, float *lut) {
+    if (level > sl_cpu()) level = sl_cpu();
+#ifndef SL_NO_X86_SIMD
+    if (level >= SL_CPU_AVX512) {
+        sl_lut16_tables_avx512(q, dim, dpb, cbt, mult, lut);
+        return;
+    }
+    if (level >= SL_CPU_AVX2) {
+        sl_lut16_tables_avx2(q, dim, dpb, cbt, mult, lut);
+        return;
+    }
+#endif
+    sl_lut16_tables_ref(q, dim, dpb, cbt, mult, lut);
+}
+
+void sl_lut16_tables(const float *q, size_t dim, size_t dpb, const float *cbt, float mult, float *lut) {
+    sl_lut16_tables_level(sl_cpu(), q, dim, dpb, cbt, mult, lut);
+}
+
+float sl_lut16_quantize_level(sl_cpu_level level, const float *lut, size_t n_blocks, uint8_t *lut8, float *scale,
+                              float *lo) {
+    if (level > sl_cpu()) level = sl_cpu();
+#ifndef SL_NO_X86_SIMD
+    if (level >= SL_CPU_AVX512) return sl_lut16_quantize_avx512(lut, n_blocks, lut8, scale, lo);
+    if (level >= SL_CPU_AVX2) return sl_lut16_quantize_avx2(lut, n_blocks, lut8, scale, lo);
+#endif
+    return sl_lut16_quantize_ref(lut, n_blocks, lut8, scale, lo);
+}
+
+float sl_lut16_quantize(const float *lut, size_t n_blocks, uint8_t *lut8, float *scale, float *lo) {
+    return sl_lut16_quantize_level(sl_cpu(), lut, n_blocks, lut8, scale, lo);
 }

@@ -88,6 +88,33 @@ size_t sl_lut16_scan_above_level(sl_cpu_level level, const uint8_t *packed, size
                                  size_t n_blocks, const uint8_t *lut, uint32_t threshold,
                                  uint32_t *cand, uint32_t *cand_sum);
 
+/* ---- query tables ------------------------------------------------------- */
+
+/* Float tables of a query against 4-bit codebooks: for block b (dimensions
+ * [b * dpb, min(dim, (b + 1) * dpb))) and centre j,
+ *     lut[b * 16 + j] = sum over the block's t of (mult * q[t]) * cbt[(b * dpb + t) * 16 + j]
+ * summed in t order without fused multiply-adds, so that every level gives
+ * the same bits. q (dim); cbt (n_blocks, dpb, 16): the codebooks transposed
+ * (centre j's coordinate t of a block at [t][j]); lut (n_blocks, 16). */
+void sl_lut16_tables(const float *q, size_t dim, size_t dpb, const float *cbt, float mult, float *lut);
+void sl_lut16_tables_ref(const float *q, size_t dim, size_t dpb, const float *cbt, float mult, float *lut);
+void sl_lut16_tables_level(sl_cpu_level level, const float *q, size_t dim, size_t dpb, const float *cbt,
+                           float mult, float *lut);
+
+/* Float tables (n_blocks, 16) to uint8 ones for the scan: lo[b] = the
+ * block's minimum, *scale = (the largest max - min of any block) / 255 (1
+ * when every block is constant), lut8 = round-half-up((lut - lo[b]) /
+ * scale) clamped to 0..255 (computed as (lut - lo) * (1 / scale) + 0.5,
+ * truncated; a NaN gives 0). One scale for all blocks, so the integer sums
+ * add up: sum_b lut[b][code_b] ~= offset + scale * sum_b lut8[b][code_b],
+ * and the return value is offset = the sum of lo[b] in block order. lo
+ * (n_blocks) is scratch the caller provides. Every level gives the same
+ * lut8 and scale bits and an equal offset. */
+float sl_lut16_quantize(const float *lut, size_t n_blocks, uint8_t *lut8, float *scale, float *lo);
+float sl_lut16_quantize_ref(const float *lut, size_t n_blocks, uint8_t *lut8, float *scale, float *lo);
+float sl_lut16_quantize_level(sl_cpu_level level, const float *lut, size_t n_blocks, uint8_t *lut8, float *scale,
+                              float *lo);
+
 /* ---- internal: the per-instruction-set kernels (same contracts) -------- */
 #ifndef SL_NO_X86_SIMD
 void sl_lut16_scan_avx2(const uint8_t *packed, size_t n_groups, size_t n_blocks, const uint8_t *lut,
@@ -100,6 +127,13 @@ void sl_lut16_scan_avx512(const uint8_t *packed, size_t n_groups, size_t n_block
 size_t sl_lut16_scan_above_avx512(const uint8_t *packed, size_t n_groups, size_t n_blocks,
                                   const uint8_t *lut, uint32_t threshold, uint32_t *cand,
                                   uint32_t *cand_sum);
+#endif
+
+#ifndef SL_NO_X86_SIMD
+void sl_lut16_tables_avx2(const float *q, size_t dim, size_t dpb, const float *cbt, float mult, float *lut);
+void sl_lut16_tables_avx512(const float *q, size_t dim, size_t dpb, const float *cbt, float mult, float *lut);
+float sl_lut16_quantize_avx2(const float *lut, size_t n_blocks, uint8_t *lut8, float *scale, float *lo);
+float sl_lut16_quantize_avx512(const float *lut, size_t n_blocks, uint8_t *lut8, float *scale, float *lo);
 #endif
 
 #endif /* SL_INDEX_LUT16_H */

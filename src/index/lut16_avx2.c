@@ -157,3 +157,66 @@ size_t sl_lut16_scan_above_avx2(const uint8_t *packed, size_t n_groups, size_t n
     }
     return nc;
 }
+
+/* ---- query tables ------------------------------------------------------- */
+
+/* One block's 16 entries are two vectors; multiply then add (no FMA), in
+ * the twin's order. */
+void sl_lut16_tables_avx2(const float *q, size_t dim, size_t dpb, const float *cbt, float mult, float *lut) {
+    const size_t nb = dim / dpb + (dim % dpb != 0);
+    for (size_t b = 0; b < nb; b++) {
+        const size_t j0 = b * dpb, w = dim - j0 < dpb ? dim - j0 : dpb;
+        const float *ct = cbt + b * dpb * 16;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        for (size_t t = 0; t < w; t++) {
+            const __m256 qt = _mm256_set1_ps(mult * q[j0 + t]);
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(qt, _mm256_loadu_ps(ct + t * 16)));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(qt, _mm256_loadu_ps(ct + t * 16 + 8)));
+        }
+        _mm256_storeu_ps(lut + b * 16, a0);
+        _mm256_storeu_ps(lut + b * 16 + 8, a1);
+    }
+}
+
+static inline float hmin8(__m256 m) {
+    __m128 x = _mm_min_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    x = _mm_min_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_min_ss(x, _mm_shuffle_ps(x, x, 1));
+    return _mm_cvtss_f32(x);
+}
+
+static inline float hmax8(__m256 m) {
+    __m128 x = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_max_ss(x, _mm_shuffle_ps(x, x, 1));
+    return _mm_cvtss_f32(x);
+}
+
+/* As the AVX-512 version; the 32-bit integers (0..255) pack to bytes with
+ * two saturating packs that cannot saturate. */
+float sl_lut16_quantize_avx2(const float *lut, size_t n_blocks, uint8_t *lut8, float *scale, float *lo) {
+    float span = 0, offset = 0;
+    for (size_t b = 0; b < n_blocks; b++) {
+        const __m256 v0 = _mm256_loadu_ps(lut + b * 16), v1 = _mm256_loadu_ps(lut + b * 16 + 8);
+        const float l = hmin8(_mm256_min_ps(v0, v1)), h = hmax8(_mm256_max_ps(v0, v1));
+        lo[b] = l;
+        span = h - l > span ? h - l : span;
+    }
+    const float s = span > 0 ? span / 255.0f : 1.0f, inv = 1.0f / s;
+    const __m256 vinv = _mm256_set1_ps(inv), half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps();
+    const __m256 top = _mm256_set1_ps(255.0f);
+    for (size_t b = 0; b < n_blocks; b++) {
+        offset += lo[b];
+        const __m256 l = _mm256_set1_ps(lo[b]);
+        __m256 f0 = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(lut + b * 16), l), vinv), half);
+        __m256 f1 = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(lut + b * 16 + 8), l), vinv), half);
+        f0 = _mm256_min_ps(_mm256_max_ps(f0, zero), top);
+        f1 = _mm256_min_ps(_mm256_max_ps(f1, zero), top);
+        const __m256i i0 = _mm256_cvttps_epi32(f0), i1 = _mm256_cvttps_epi32(f1);
+        const __m128i w0 = _mm_packs_epi32(_mm256_castsi256_si128(i0), _mm256_extracti128_si256(i0, 1));
+        const __m128i w1 = _mm_packs_epi32(_mm256_castsi256_si128(i1), _mm256_extracti128_si256(i1, 1));
+        _mm_storeu_si128((__m128i *)(lut8 + b * 16), _mm_packus_epi16(w0, w1));
+    }
+    *scale = s;
+    return offset;
+}

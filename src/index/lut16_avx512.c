@@ -160,3 +160,44 @@ size_t sl_lut16_scan_above_avx512(const uint8_t *packed, size_t n_groups, size_t
     }
     return nc;
 }
+
+/* ---- query tables ------------------------------------------------------- */
+
+/* One block's 16 entries are one vector; multiply then add (no FMA), in
+ * the twin's order. */
+void sl_lut16_tables_avx512(const float *q, size_t dim, size_t dpb, const float *cbt, float mult, float *lut) {
+    const size_t nb = dim / dpb + (dim % dpb != 0);
+    for (size_t b = 0; b < nb; b++) {
+        const size_t j0 = b * dpb, w = dim - j0 < dpb ? dim - j0 : dpb;
+        const float *ct = cbt + b * dpb * 16;
+        __m512 acc = _mm512_setzero_ps();
+        for (size_t t = 0; t < w; t++)
+            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(mult * q[j0 + t]), _mm512_loadu_ps(ct + t * 16)));
+        _mm512_storeu_ps(lut + b * 16, acc);
+    }
+}
+
+/* The twin's selects are exactly max_ps(f, 0) and min_ps(f, 255) (which
+ * return their second operand on NaN); the minimum and maximum of a block
+ * are exact in any order. */
+float sl_lut16_quantize_avx512(const float *lut, size_t n_blocks, uint8_t *lut8, float *scale, float *lo) {
+    float span = 0, offset = 0;
+    for (size_t b = 0; b < n_blocks; b++) {
+        const __m512 v = _mm512_loadu_ps(lut + b * 16);
+        const float l = _mm512_reduce_min_ps(v), h = _mm512_reduce_max_ps(v);
+        lo[b] = l;
+        span = h - l > span ? h - l : span;
+    }
+    const float s = span > 0 ? span / 255.0f : 1.0f, inv = 1.0f / s;
+    const __m512 vinv = _mm512_set1_ps(inv), half = _mm512_set1_ps(0.5f), zero = _mm512_setzero_ps();
+    const __m512 top = _mm512_set1_ps(255.0f);
+    for (size_t b = 0; b < n_blocks; b++) {
+        offset += lo[b];
+        __m512 f = _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(lut + b * 16), _mm512_set1_ps(lo[b])), vinv),
+                                 half);
+        f = _mm512_min_ps(_mm512_max_ps(f, zero), top);
+        _mm_storeu_si128((__m128i *)(lut8 + b * 16), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(f)));
+    }
+    *scale = s;
+    return offset;
+}
