@@ -170,6 +170,31 @@ typedef struct range {
     const char *what;
 } range;
 
+/* Insertion sort by offset (at most 2 + 64 ranges); stable, so ranges at
+ * one offset keep their order. */
+static void sort_ranges(range *r, size_t n) {
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && r[j].off < r[j - 1].off; j--) {
+            range t = r[j];
+            r[j] = r[j - 1];
+            r[j - 1] = t;
+        }
+}
+
+/* Every byte outside the ranges (sorted, not overlapping) is zero: with
+ * verify, every byte of the file is covered by a CRC or by this. */
+static sl_status zero_outside(const char *w, const uint8_t *b, size_t size, const range *r, size_t n) {
+    uint64_t at = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && r[i].off == r[i].end) continue;
+        uint64_t next = i < n ? r[i].off : size;
+        for (uint64_t j = at; j < next; j++)
+            if (b[j]) return sl_fail(SL_ERR_CORRUPT, "%s: padding byte at offset %llu is not zero", w, (unsigned long long)j);
+        if (i < n) at = r[i].end;
+    }
+    return SL_OK;
+}
+
 sl_status sl_sections_parse(const sl_sections_spec *spec, const void *buf, size_t size, int verify, uint32_t *version,
                             sl_section *out) {
     const uint8_t *b = buf;
@@ -207,16 +232,10 @@ sl_status sl_sections_parse(const sl_sections_spec *spec, const void *buf, size_
         out[k] = (sl_section){1, sl_get_u32(t + 4), off, len, b + off};
         r[n++] = (range){off, off + len, spec->kinds[k].name};
     }
-    /* Insertion sort by offset (at most 2 + 64 ranges), then neighbours
-     * must not overlap: a section that overlapped another (or the header,
-     * or the table) could be read as two things at once. Empty ranges
-     * overlap nothing. */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && r[j].off < r[j - 1].off; j--) {
-            range t = r[j];
-            r[j] = r[j - 1];
-            r[j - 1] = t;
-        }
+    /* Sorted by offset, neighbours must not overlap: a section that
+     * overlapped another (or the header, or the table) could be read as
+     * two things at once. Empty ranges overlap nothing. */
+    sort_ranges(r, n);
     uint64_t end = 0;
     const char *last = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -231,15 +250,20 @@ sl_status sl_sections_parse(const sl_sections_spec *spec, const void *buf, size_
 
     for (size_t k = 0; k < spec->n_kinds; k++)
         if ((st = sl_section_check_crc(spec, k, out))) return st;
-    /* Every byte outside the ranges is zero: with verify, every byte of
-     * the file is covered by a CRC or by this. */
-    uint64_t at = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && r[i].off == r[i].end) continue;
-        uint64_t next = i < n ? r[i].off : size;
-        for (uint64_t j = at; j < next; j++)
-            if (b[j]) return sl_fail(SL_ERR_CORRUPT, "%s: padding byte at offset %llu is not zero", w, (unsigned long long)j);
-        if (i < n) at = r[i].end;
-    }
-    return SL_OK;
+    return zero_outside(w, b, size, r, n);
+}
+
+sl_status sl_sections_check_padding(const sl_sections_spec *spec, const void *buf, size_t size, const sl_section *s) {
+    const uint8_t *b = buf;
+    /* the header's table fields were checked by sl_sections_parse */
+    const uint64_t table_off = sl_get_u64(b + 32), n_sec = sl_get_u32(b + 20);
+    range r[2 + SL_SECTIONS_MAX];
+    size_t n = 0;
+    r[n++] = (range){0, SL_SECTIONS_HEADER, "the header"};
+    r[n++] = (range){table_off, table_off + n_sec * SL_SECTIONS_ENTRY, "the section table"};
+    /* one present section per table entry: at most SL_SECTIONS_MAX */
+    for (size_t k = 0; k < spec->n_kinds && n < 2 + SL_SECTIONS_MAX; k++)
+        if (s[k].present) r[n++] = (range){s[k].offset, s[k].offset + s[k].size, spec->kinds[k].name};
+    sort_ranges(r, n);
+    return zero_outside(spec->what, b, size, r, n);
 }

@@ -6,10 +6,10 @@
  *
  * This module knows the container only: which tags a format has, what
  * each section holds and how sections relate to each other belong to the
- * format's own module (app_file.c). The writer is split in two (layout,
- * seal) so a format that fills its sections in place can use it without
- * copying; sl_sections_write does all three steps for sections that
- * already sit in memory. */
+ * format's own module (app_file.c, ann_file.c). The writer is split in two
+ * (layout, seal) so a format that fills its sections in place can use it
+ * without copying; sl_sections_write does all three steps for sections
+ * that already sit in memory. */
 #ifndef SL_CORE_SECTIONS_H
 #define SL_CORE_SECTIONS_H
 
@@ -126,6 +126,14 @@ typedef struct sl_section {
  * version (may be NULL). */
 sl_status sl_sections_parse(const sl_sections_spec *spec, const void *buf, size_t size, int verify, uint32_t *version,
                             sl_section *out);
+
+/* The padding check of verify on its own: every byte outside the header,
+ * the table and the sections in s is zero. For a format that checks its
+ * sections' contents first (parses with verify 0, then checks the CRCs
+ * and this itself), so that a structural fault is named as such, not as
+ * padding. buf, size and s as a successful sl_sections_parse left them.
+ * Errors: SL_ERR_CORRUPT, "<what>: padding byte at offset N is not zero". */
+sl_status sl_sections_check_padding(const sl_sections_spec *spec, const void *buf, size_t size, const sl_section *s);
 
 /* The CRC-32 of section k against its table entry: SL_ERR_CHECKSUM with a
  * message naming it. For the small sections a format checks whatever

@@ -2,26 +2,23 @@
  * index in leaf order into 64-byte aligned, CRC-32 checksummed sections;
  * loading validates the file as hostile input and then points the index's
  * arrays into it (no copies). docs/FORMAT.md is the specification: it says
- * what the bytes are; the comments here say why a check is made. */
+ * what the bytes are; the comments here say why a check is made. The
+ * container (header, section table, alignment, CRCs, padding) is
+ * src/core/sections.c; this file says what the sections hold. */
 #include "ann_file.h"
 #include "ann_internal.h"
 
+#include "core/sections.h"
+
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #define FILE_MAGIC "SLANNIDX"
 enum {
     FILE_VERSION = 1,
-    HEADER_SIZE = 64,
-    ENTRY_SIZE = 32,  /* one section table entry */
-    OPTS_SIZE = 128,  /* the options section */
-    LEAF_ENTRY = 16,  /* u64 count, u64 first item */
-    ALIGN = 64,       /* of the table, every section and the file size */
-    MAX_SECTIONS = 64 /* a table longer than this is refused before it is read */
+    OPTS_SIZE = 128, /* the options section */
+    LEAF_ENTRY = 16  /* u64 count, u64 first item */
 };
 /* The build's own limits (ann_build.c): a file beyond them could not have
  * been built, and the add path keeps n_blocks codes on the stack. */
@@ -36,69 +33,41 @@ enum {
 _Static_assert(sizeof(sl_ann_opts) == 72, "sl_ann_opts changed: update ann_file.c and docs/FORMAT.md");
 #endif
 
+/* In the order of docs/FORMAT.md, which is the order the writer lays them
+ * out in. */
 enum { S_OPTS, S_CENT, S_CNRM, S_CODB, S_LEAF, S_IDS, S_CODE, S_VECS, S_SCAL, S_COUNT };
-static const char TAGS[S_COUNT][5] = {"OPTS", "CENT", "CNRM", "CODB", "LEAF", "IDS ", "CODE", "VECS", "SCAL"};
-static const char *const NAMES[S_COUNT] = {"options", "centres", "centre norms", "codebooks", "leaves",
-                                           "ids",     "codes",   "vectors",      "scales"};
+static const sl_section_kind KINDS[S_COUNT] = {
+    {"OPTS", "options"}, {"CENT", "centres"}, {"CNRM", "centre norms"}, {"CODB", "codebooks"}, {"LEAF", "leaves"},
+    {"IDS ", "ids"},     {"CODE", "codes"},   {"VECS", "vectors"},      {"SCAL", "scales"}};
+static const sl_sections_spec SPEC = {"index file", FILE_MAGIC, FILE_VERSION, KINDS, S_COUNT};
 
-/* ---- little-endian fields and CRC-32 --------------------------------------
- * Byte by byte, so that the reader never makes an unaligned access and the
- * code says the byte order whatever the host (core.h refuses big-endian
- * hosts anyway, because the arrays are used in place). */
+/* "index file: section 'CENT' (centres): <why>" */
+#define sec_fail(st, s, ...) sl_section_fail(&SPEC, (s), (st), __VA_ARGS__)
 
-static void put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put_u64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
+/* The floats' bits, little-endian like every field (sections.h). */
 static void put_f32(uint8_t *p, float f) {
     uint32_t v;
     memcpy(&v, &f, 4);
-    put_u32(p, v);
+    sl_put_u32(p, v);
 }
 static void put_f64(uint8_t *p, double f) {
     uint64_t v;
     memcpy(&v, &f, 8);
-    put_u64(p, v);
+    sl_put_u64(p, v);
 }
-static uint32_t get_u32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get_u64(const uint8_t *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
 static float get_f32(const uint8_t *p) {
-    uint32_t v = get_u32(p);
+    uint32_t v = sl_get_u32(p);
     float f;
     memcpy(&f, &v, 4);
     return f;
 }
 static double get_f64(const uint8_t *p) {
-    uint64_t v = get_u64(p);
+    uint64_t v = sl_get_u64(p);
     double f;
     memcpy(&f, &v, 8);
     return f;
 }
 
-/* zlib's crc32 (the CRC-32 of zip, PNG and gzip) in chunks: its length
- * argument is an unsigned int. */
-static uint32_t crc_of(const uint8_t *p, uint64_t n) {
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n) {
-        uInt m = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, m);
-        p += m;
-        n -= m;
-    }
-    return (uint32_t)c;
-}
-
-static int all_zero(const uint8_t *p, uint64_t n) {
-    for (uint64_t i = 0; i < n; i++)
-        if (p[i]) return 0;
-    return 1;
-}
-
-static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
 static uint64_t groups_of(uint64_t n) { return n / SL_LUT16_GROUP + (n % SL_LUT16_GROUP != 0); }
 
 /* ---- what an index needs ---------------------------------------------------
@@ -140,25 +109,25 @@ static int fixed_sizes(const shape *s, uint64_t size[S_COUNT]) {
 
 static void write_opts(const sl_ann *a, uint8_t *p) {
     const sl_ann_opts *o = &a->o;
-    put_u32(p + 0, (uint32_t)o->metric);
-    put_u32(p + 4, (uint32_t)o->store);
-    put_u32(p + 8, (uint32_t)o->brute_force);
-    put_u32(p + 12, (uint32_t)o->spherical);
-    put_u32(p + 16, o->num_leaves);
-    put_u32(p + 20, o->num_leaves_to_search);
-    put_u64(p + 24, (uint64_t)o->training_sample_size);
-    put_u32(p + 32, (uint32_t)o->kmeans_iters);
-    put_u32(p + 36, (uint32_t)o->ah_iters);
-    put_u32(p + 40, o->dims_per_block);
+    sl_put_u32(p + 0, (uint32_t)o->metric);
+    sl_put_u32(p + 4, (uint32_t)o->store);
+    sl_put_u32(p + 8, (uint32_t)o->brute_force);
+    sl_put_u32(p + 12, (uint32_t)o->spherical);
+    sl_put_u32(p + 16, o->num_leaves);
+    sl_put_u32(p + 20, o->num_leaves_to_search);
+    sl_put_u64(p + 24, (uint64_t)o->training_sample_size);
+    sl_put_u32(p + 32, (uint32_t)o->kmeans_iters);
+    sl_put_u32(p + 36, (uint32_t)o->ah_iters);
+    sl_put_u32(p + 40, o->dims_per_block);
     put_f32(p + 44, o->aniso_threshold);
-    put_u32(p + 48, o->reorder_k);
-    put_u32(p + 52, (uint32_t)o->n_threads);
-    put_u64(p + 56, o->seed);
-    put_u64(p + 64, (uint64_t)a->dim);
-    put_u64(p + 72, (uint64_t)a->count);
-    put_u32(p + 80, a->n_leaves);
-    put_u32(p + 84, (uint32_t)a->pq.n_blocks);
-    put_u32(p + 88, (uint32_t)a->pq.dpb);
+    sl_put_u32(p + 48, o->reorder_k);
+    sl_put_u32(p + 52, (uint32_t)o->n_threads);
+    sl_put_u64(p + 56, o->seed);
+    sl_put_u64(p + 64, (uint64_t)a->dim);
+    sl_put_u64(p + 72, (uint64_t)a->count);
+    sl_put_u32(p + 80, a->n_leaves);
+    sl_put_u32(p + 84, (uint32_t)a->pq.n_blocks);
+    sl_put_u32(p + 88, (uint32_t)a->pq.dpb);
     put_f32(p + 92, a->eta);
     put_f64(p + 96, a->build_mean_leaf);
     /* 104..127 reserved: the buffer is zeroed */
@@ -180,17 +149,16 @@ sl_status sl_ann_save_buffer(const sl_ann *a, uint8_t **data, size_t *size) {
     for (uint32_t p = 0; p < a->n_leaves; p++) code_bytes += groups_of(a->leaves[p].n) * group_bytes;
     sz[S_CODE] = code_bytes;
 
-    uint32_t n_sec = 0;
-    for (int i = 0; i < S_COUNT; i++) n_sec += (uint32_t)need[i];
-    const uint64_t table_off = HEADER_SIZE;
-    uint64_t pos = align_up(table_off + (uint64_t)n_sec * ENTRY_SIZE);
-    for (int i = 0; i < S_COUNT; i++) {
-        if (!need[i]) continue;
-        off[i] = pos;
-        if (__builtin_add_overflow(pos, sz[i], &pos) || pos > UINT64_MAX - ALIGN)
-            return sl_fail(SL_ERR_LIMIT, "index save: the index is too large for the file format");
-        pos = align_up(pos);
-    }
+    /* In the order of KINDS; the sections are filled in place below. */
+    sl_section_in sec[S_COUNT];
+    size_t n_sec = 0;
+    for (int i = 0; i < S_COUNT; i++)
+        if (need[i]) sec[n_sec++] = (sl_section_in){KINDS[i].tag, NULL, sz[i], 0};
+    uint64_t pos;
+    if (sl_sections_layout(sec, n_sec, &pos)) /* 9 distinct tags: only the sum can fail */
+        return sl_fail(SL_ERR_LIMIT, "index save: the index is too large for the file format");
+    for (size_t i = 0, k = 0; k < S_COUNT; k++)
+        if (need[k]) off[k] = sec[i++].offset;
     if (pos > SIZE_MAX) return sl_fail(SL_ERR_LIMIT, "index save: %llu bytes do not fit in memory", (unsigned long long)pos);
     uint8_t *buf = calloc(1, (size_t)pos); /* zeroed: padding and reserved fields are 0 */
     if (!buf) return sl_fail(SL_ERR_NOMEM, "index save: cannot allocate %llu bytes", (unsigned long long)pos);
@@ -204,8 +172,8 @@ sl_status sl_ann_save_buffer(const sl_ann *a, uint8_t **data, size_t *size) {
     uint64_t first = 0, code_at = 0;
     for (uint32_t p = 0; p < a->n_leaves; p++) {
         const ann_leaf *l = &a->leaves[p];
-        put_u64(buf + off[S_LEAF] + (uint64_t)p * LEAF_ENTRY, l->n);
-        put_u64(buf + off[S_LEAF] + (uint64_t)p * LEAF_ENTRY + 8, first);
+        sl_put_u64(buf + off[S_LEAF] + (uint64_t)p * LEAF_ENTRY, l->n);
+        sl_put_u64(buf + off[S_LEAF] + (uint64_t)p * LEAF_ENTRY + 8, first);
         if (l->n) { /* an empty leaf may have no arrays at all */
             memcpy(buf + off[S_IDS] + first * 8, l->ids, l->n * 8);
             if (s.row) memcpy(buf + off[S_VECS] + first * s.row, l->vecs, l->n * s.row);
@@ -226,25 +194,7 @@ sl_status sl_ann_save_buffer(const sl_ann *a, uint8_t **data, size_t *size) {
         first += l->n;
     }
 
-    uint8_t *t = buf + table_off;
-    for (int i = 0; i < S_COUNT; i++) {
-        if (!need[i]) continue;
-        memcpy(t, TAGS[i], 4);
-        put_u32(t + 4, crc_of(buf + off[i], sz[i]));
-        put_u64(t + 8, off[i]);
-        put_u64(t + 16, sz[i]);
-        t += ENTRY_SIZE;
-    }
-    memcpy(buf, FILE_MAGIC, 8);
-    put_u32(buf + 8, FILE_VERSION);
-    put_u32(buf + 12, 0); /* flags */
-    put_u32(buf + 16, HEADER_SIZE);
-    put_u32(buf + 20, n_sec);
-    put_u64(buf + 24, pos);
-    put_u64(buf + 32, table_off);
-    put_u32(buf + 40, ENTRY_SIZE);
-    put_u32(buf + 44, crc_of(buf + table_off, (uint64_t)n_sec * ENTRY_SIZE));
-    put_u32(buf + 60, crc_of(buf, 60));
+    sl_sections_seal(buf, pos, FILE_MAGIC, FILE_VERSION, sec, n_sec);
     *data = buf;
     *size = (size_t)pos;
     return SL_OK;
@@ -262,158 +212,34 @@ sl_status sl_ann_save(const sl_ann *a, const char *path) {
 
 /* ---- loading ------------------------------------------------------------ */
 
-typedef struct section {
-    int present;
-    uint32_t crc;
-    uint64_t off, size;
-} section;
-
-/* "index file: section 'CENT' (centres): <why>" */
-SL_PRINTF(3, 4) static sl_status sec_fail(sl_status st, int s, const char *fmt, ...) {
-    char why[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    return sl_fail(st, "index file: section '%s' (%s): %s", TAGS[s], NAMES[s], why);
-}
-
-/* A tag as text for a message: printable ASCII kept, the rest in hex. */
-static void tag_text(const uint8_t *p, char out[17]) {
-    int printable = 1;
-    for (int i = 0; i < 4; i++) printable &= p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\'';
-    if (printable) snprintf(out, 17, "'%c%c%c%c'", p[0], p[1], p[2], p[3]);
-    else snprintf(out, 17, "0x%08x", get_u32(p));
-}
-
-static sl_status check_header(const uint8_t *b, size_t size, uint32_t *n_sec, uint64_t *table_off) {
-    if (size == 0) return sl_fail(SL_ERR_CORRUPT, "index file: empty");
-    if (size < 8 || memcmp(b, FILE_MAGIC, 8)) return sl_fail(SL_ERR_CORRUPT, "index file: not an index snapshot (bad magic)");
-    if (size < HEADER_SIZE) return sl_fail(SL_ERR_CORRUPT, "index file: header truncated (%zu of 64 bytes)", size);
-    /* The version before the CRC: a newer header may put its CRC elsewhere,
-     * and "made by a newer searchlite" is the useful message then. */
-    uint32_t version = get_u32(b + 8);
-    if (version > FILE_VERSION)
-        return sl_fail(SL_ERR_UNSUPPORTED, "index file: header: version %u is newer than this reader's (%d)", version,
-                       FILE_VERSION);
-    if (version == 0) return sl_fail(SL_ERR_CORRUPT, "index file: header: version 0");
-    uint32_t crc = crc_of(b, 60);
-    if (get_u32(b + 60) != crc)
-        return sl_fail(SL_ERR_CHECKSUM, "index file: header: CRC-32 0x%08x, computed 0x%08x", get_u32(b + 60), crc);
-    if (get_u32(b + 12))
-        return sl_fail(SL_ERR_UNSUPPORTED, "index file: header: unknown flags 0x%08x", get_u32(b + 12));
-    if (get_u32(b + 16) != HEADER_SIZE)
-        return sl_fail(SL_ERR_CORRUPT, "index file: header: header_size %u, expected 64", get_u32(b + 16));
-    uint64_t file_size = get_u64(b + 24);
-    if (file_size != size)
-        return sl_fail(SL_ERR_CORRUPT, "index file: header: file_size %llu but the file has %zu bytes%s",
-                       (unsigned long long)file_size, size, file_size > size ? " (truncated)" : "");
-    if (size % ALIGN) return sl_fail(SL_ERR_CORRUPT, "index file: header: file_size %zu is not a multiple of 64", size);
-    if (get_u32(b + 40) != ENTRY_SIZE)
-        return sl_fail(SL_ERR_CORRUPT, "index file: header: table_entry_size %u, expected 32", get_u32(b + 40));
-    if (!all_zero(b + 48, 12)) return sl_fail(SL_ERR_CORRUPT, "index file: header: reserved bytes 48..59 are not zero");
-    *n_sec = get_u32(b + 20);
-    *table_off = get_u64(b + 32);
-    if (*n_sec > MAX_SECTIONS)
-        return sl_fail(SL_ERR_LIMIT, "index file: header: section_count %u above %d", *n_sec, MAX_SECTIONS);
-    if (*table_off < HEADER_SIZE || *table_off % ALIGN || *table_off > size ||
-        (uint64_t)*n_sec * ENTRY_SIZE > size - *table_off)
-        return sl_fail(SL_ERR_CORRUPT, "index file: header: section table (offset %llu, %u entries) is not inside the file "
-                       "or not 64-byte aligned", (unsigned long long)*table_off, *n_sec);
-    crc = crc_of(b + *table_off, (uint64_t)*n_sec * ENTRY_SIZE);
-    if (get_u32(b + 44) != crc)
-        return sl_fail(SL_ERR_CHECKSUM, "index file: section table: CRC-32 0x%08x, computed 0x%08x", get_u32(b + 44), crc);
-    return SL_OK;
-}
-
-typedef struct range {
-    uint64_t off, end;
-    const char *what;
-} range;
-
-/* Reads the table; every section inside the file, aligned, and no two
- * byte ranges (header and table included) overlapping: a section that
- * overlapped another could be read as two types at once. */
-static sl_status read_table(const uint8_t *b, size_t size, uint32_t n_sec, uint64_t table_off, section sec[S_COUNT],
-                            range *r, size_t *n_ranges) {
-    memset(sec, 0, S_COUNT * sizeof *sec);
-    size_t n = 0;
-    r[n++] = (range){0, HEADER_SIZE, "the header"};
-    r[n++] = (range){table_off, table_off + (uint64_t)n_sec * ENTRY_SIZE, "the section table"};
-    for (uint32_t e = 0; e < n_sec; e++) {
-        const uint8_t *t = b + table_off + (uint64_t)e * ENTRY_SIZE;
-        int s = -1;
-        for (int i = 0; i < S_COUNT; i++)
-            if (!memcmp(t, TAGS[i], 4)) s = i;
-        if (s < 0) {
-            char tag[17];
-            tag_text(t, tag);
-            return sl_fail(SL_ERR_UNSUPPORTED, "index file: section table: entry %u has unknown tag %s", e, tag);
-        }
-        if (sec[s].present) return sec_fail(SL_ERR_CORRUPT, s, "appears twice in the section table");
-        if (!all_zero(t + 24, 8)) return sec_fail(SL_ERR_CORRUPT, s, "reserved bytes of its table entry are not zero");
-        sec[s] = (section){1, get_u32(t + 4), get_u64(t + 8), get_u64(t + 16)};
-        if (sec[s].off % ALIGN || sec[s].off > size || sec[s].size > size - sec[s].off)
-            return sec_fail(SL_ERR_CORRUPT, s, "offset %llu, size %llu: not inside the %zu-byte file or not 64-byte aligned",
-                            (unsigned long long)sec[s].off, (unsigned long long)sec[s].size, size);
-        r[n++] = (range){sec[s].off, sec[s].off + sec[s].size, NAMES[s]};
-    }
-    /* insertion sort by offset (at most 2 + MAX_SECTIONS ranges), then
-     * neighbours must not overlap; empty ranges overlap nothing */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && r[j].off < r[j - 1].off; j--) {
-            range t = r[j];
-            r[j] = r[j - 1];
-            r[j - 1] = t;
-        }
-    uint64_t end = 0;
-    const char *last = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].off == r[i].end) continue;
-        if (r[i].off < end)
-            return sl_fail(SL_ERR_CORRUPT, "index file: %s (offset %llu) overlaps %s", r[i].what,
-                           (unsigned long long)r[i].off, last);
-        end = r[i].end;
-        last = r[i].what;
-    }
-    *n_ranges = n;
-    return SL_OK;
-}
-
-static sl_status check_crc(const uint8_t *b, const section *sec, int s) {
-    uint32_t crc = crc_of(b + sec[s].off, sec[s].size);
-    if (crc != sec[s].crc) return sec_fail(SL_ERR_CHECKSUM, s, "CRC-32 0x%08x, computed 0x%08x", sec[s].crc, crc);
-    return SL_OK;
-}
-
 /* Options section -> a->o, a->dim, ...; sh gets the shape the other
  * sections are checked against. */
 static sl_status read_opts(const uint8_t *p, sl_ann *a, shape *sh) {
     sl_ann_opts *o = &a->o;
-    uint32_t metric = get_u32(p), store = get_u32(p + 4);
+    uint32_t metric = sl_get_u32(p), store = sl_get_u32(p + 4);
     if (metric > SL_ANN_L2) return sec_fail(SL_ERR_CORRUPT, S_OPTS, "metric %u is not 0 (dot) or 1 (L2)", metric);
     if (store > SL_ANN_STORE_I8) return sec_fail(SL_ERR_CORRUPT, S_OPTS, "store %u is not 0..3", store);
     o->metric = (sl_ann_metric)metric;
     o->store = (sl_ann_store)store;
-    o->brute_force = (int)get_u32(p + 8);
-    o->spherical = (int)get_u32(p + 12);
-    o->num_leaves = get_u32(p + 16);
-    o->num_leaves_to_search = get_u32(p + 20);
-    uint64_t tss = get_u64(p + 24);
+    o->brute_force = (int)sl_get_u32(p + 8);
+    o->spherical = (int)sl_get_u32(p + 12);
+    o->num_leaves = sl_get_u32(p + 16);
+    o->num_leaves_to_search = sl_get_u32(p + 20);
+    uint64_t tss = sl_get_u64(p + 24);
     if (tss > SIZE_MAX) return sec_fail(SL_ERR_LIMIT, S_OPTS, "training_sample_size %llu does not fit", (unsigned long long)tss);
     o->training_sample_size = (size_t)tss;
-    o->kmeans_iters = (int)get_u32(p + 32);
-    o->ah_iters = (int)get_u32(p + 36);
-    o->dims_per_block = get_u32(p + 40);
+    o->kmeans_iters = (int)sl_get_u32(p + 32);
+    o->ah_iters = (int)sl_get_u32(p + 36);
+    o->dims_per_block = sl_get_u32(p + 40);
     o->aniso_threshold = get_f32(p + 44);
-    o->reorder_k = get_u32(p + 48);
-    o->n_threads = (int)get_u32(p + 52);
-    o->seed = get_u64(p + 56);
-    uint64_t dim = get_u64(p + 64), count = get_u64(p + 72);
-    uint32_t n_leaves = get_u32(p + 80), n_blocks = get_u32(p + 84), dpb = get_u32(p + 88);
+    o->reorder_k = sl_get_u32(p + 48);
+    o->n_threads = (int)sl_get_u32(p + 52);
+    o->seed = sl_get_u64(p + 56);
+    uint64_t dim = sl_get_u64(p + 64), count = sl_get_u64(p + 72);
+    uint32_t n_leaves = sl_get_u32(p + 80), n_blocks = sl_get_u32(p + 84), dpb = sl_get_u32(p + 88);
     float eta = get_f32(p + 92);
     double mean = get_f64(p + 96);
-    if (!all_zero(p + 104, OPTS_SIZE - 104)) return sec_fail(SL_ERR_CORRUPT, S_OPTS, "reserved bytes 104..127 are not zero");
+    if (!sl_all_zero(p + 104, OPTS_SIZE - 104)) return sec_fail(SL_ERR_CORRUPT, S_OPTS, "reserved bytes 104..127 are not zero");
     if (!dim) return sec_fail(SL_ERR_CORRUPT, S_OPTS, "dim is 0");
     if (dim > MAX_DIM) return sec_fail(SL_ERR_LIMIT, S_OPTS, "dim %llu above %u", (unsigned long long)dim, MAX_DIM);
     if (!n_leaves || n_leaves != o->num_leaves)
@@ -474,43 +300,26 @@ static sl_status check_tables(const sl_ann *a) {
     return SL_OK;
 }
 
-/* verify only: bytes outside the header, the table and the sections are
- * zero, so that with verify every byte of the file is checked. */
-static sl_status check_padding(const uint8_t *b, size_t size, const range *r, size_t n) {
-    uint64_t at = 0;
-    for (size_t i = 0; i <= n; i++) {
-        uint64_t next = i < n ? r[i].off : size;
-        if (i < n && r[i].off == r[i].end) continue;
-        for (uint64_t j = at; j < next; j++)
-            if (b[j]) return sl_fail(SL_ERR_CORRUPT, "index file: padding byte at offset %llu is not zero", (unsigned long long)j);
-        if (i < n) at = r[i].end;
-    }
-    return SL_OK;
-}
-
 enum { PREFETCH_AHEAD = 16 };
 static sl_status parse(const uint8_t *b, size_t size, int verify, sl_ann **out) {
-    uint32_t n_sec = 0;
-    uint64_t table_off = 0;
-    sl_status st = check_header(b, size, &n_sec, &table_off);
-    if (st) return st;
-    section sec[S_COUNT];
-    range ranges[2 + MAX_SECTIONS];
-    size_t n_ranges = 0;
-    st = read_table(b, size, n_sec, table_off, sec, ranges, &n_ranges);
+    /* The container without verify: the CRCs and the padding are checked
+     * below, after the structure, so that a structural fault is named as
+     * such rather than as a checksum. */
+    sl_section sec[S_COUNT];
+    sl_status st = sl_sections_parse(&SPEC, b, size, 0, NULL, sec);
     if (st) return st;
     if (!sec[S_OPTS].present) return sec_fail(SL_ERR_CORRUPT, S_OPTS, "missing");
     if (sec[S_OPTS].size != OPTS_SIZE)
         return sec_fail(SL_ERR_CORRUPT, S_OPTS, "size %llu, expected %d", (unsigned long long)sec[S_OPTS].size, OPTS_SIZE);
     /* The options and the leaves describe the structure: their CRCs are
      * checked whatever `verify`, so damage there is named as such. */
-    if ((st = check_crc(b, sec, S_OPTS))) return st;
+    if ((st = sl_section_check_crc(&SPEC, S_OPTS, sec))) return st;
 
     sl_ann *a = calloc(1, sizeof *a);
     if (!a) return sl_fail(SL_ERR_NOMEM, "index load: out of memory");
     a->tables_borrowed = 1; /* set first: sl_ann_free must never free file memory */
     shape sh;
-    if ((st = read_opts(b + sec[S_OPTS].off, a, &sh))) goto fail;
+    if ((st = read_opts(sec[S_OPTS].data, a, &sh))) goto fail;
 
     int need[S_COUNT];
     uint64_t want[S_COUNT];
@@ -531,17 +340,17 @@ static sl_status parse(const uint8_t *b, size_t size, int verify, sl_ann **out) 
             goto fail;
         }
     }
-    if ((st = check_crc(b, sec, S_LEAF))) goto fail;
+    if ((st = sl_section_check_crc(&SPEC, S_LEAF, sec))) goto fail;
     if (verify)
         for (int s = 0; s < S_COUNT; s++)
-            if (need[s] && s != S_OPTS && s != S_LEAF && (st = check_crc(b, sec, s))) goto fail;
+            if (need[s] && s != S_OPTS && s != S_LEAF && (st = sl_section_check_crc(&SPEC, s, sec))) goto fail;
 
     /* leaves: counts add up to count, first items contiguous; the codes'
      * size follows from the counts */
-    const uint8_t *lt = b + sec[S_LEAF].off;
+    const uint8_t *lt = sec[S_LEAF].data;
     uint64_t first = 0, code_bytes = 0;
     for (uint32_t p = 0; p < sh.n_leaves; p++) {
-        uint64_t n = get_u64(lt + (uint64_t)p * LEAF_ENTRY), f = get_u64(lt + (uint64_t)p * LEAF_ENTRY + 8);
+        uint64_t n = sl_get_u64(lt + (uint64_t)p * LEAF_ENTRY), f = sl_get_u64(lt + (uint64_t)p * LEAF_ENTRY + 8);
         if (f != first) {
             st = sec_fail(SL_ERR_CORRUPT, S_LEAF, "leaf %u: first item %llu, expected %llu", p, (unsigned long long)f,
                           (unsigned long long)first);
@@ -574,13 +383,13 @@ static sl_status parse(const uint8_t *b, size_t size, int verify, sl_ann **out) 
                       (unsigned long long)sec[S_CODE].size, (unsigned long long)code_bytes);
         goto fail;
     }
-    if (verify && (st = check_padding(b, size, ranges, n_ranges))) goto fail;
+    if (verify && (st = sl_sections_check_padding(&SPEC, b, size, sec))) goto fail;
 
     /* the arrays, in place */
     if (!sh.brute) {
-        a->centres = (float *)(uintptr_t)(b + sec[S_CENT].off);
-        a->centre_norm2 = (float *)(uintptr_t)(b + sec[S_CNRM].off);
-        a->pq = (sl_pq){a->dim, (size_t)sh.dpb, (size_t)sh.n_blocks, (float *)(uintptr_t)(b + sec[S_CODB].off)};
+        a->centres = (float *)(uintptr_t)sec[S_CENT].data;
+        a->centre_norm2 = (float *)(uintptr_t)sec[S_CNRM].data;
+        a->pq = (sl_pq){a->dim, (size_t)sh.dpb, (size_t)sh.n_blocks, (float *)(uintptr_t)sec[S_CODB].data};
         if ((st = check_tables(a))) goto fail;
         /* the search's derived tables (transposed codebooks), in memory; the
          * centre norms stay those of the file */
@@ -594,16 +403,17 @@ static sl_status parse(const uint8_t *b, size_t size, int verify, sl_ann **out) 
     const size_t nb = (size_t)sh.n_blocks;
     uint64_t code_at = 0;
     for (uint32_t p = 0; p < sh.n_leaves; p++) {
-        const size_t n = (size_t)get_u64(lt + (uint64_t)p * LEAF_ENTRY), f = (size_t)get_u64(lt + (uint64_t)p * LEAF_ENTRY + 8);
+        const size_t n = (size_t)sl_get_u64(lt + (uint64_t)p * LEAF_ENTRY),
+                     f = (size_t)sl_get_u64(lt + (uint64_t)p * LEAF_ENTRY + 8);
         ann_leaf *l = &a->leaves[p];
         if (!n) continue; /* an empty leaf owns no arrays: the first add allocates them */
         const size_t g = (size_t)groups_of(n);
         l->n = n;
         l->cap = g * SL_LUT16_GROUP;
         l->borrowed = 1;
-        l->ids = (int64_t *)(uintptr_t)(b + sec[S_IDS].off + f * 8);
+        l->ids = (int64_t *)(uintptr_t)(sec[S_IDS].data + f * 8);
         if (need[S_CODE]) {
-            l->packed = (uint8_t *)(uintptr_t)(b + sec[S_CODE].off + code_at);
+            l->packed = (uint8_t *)(uintptr_t)(sec[S_CODE].data + code_at);
             code_at += g * 16 * nb;
             if (verify) /* unused slots of the last group are zero */
                 for (size_t i = n; i < l->cap; i++)
@@ -613,8 +423,8 @@ static sl_status parse(const uint8_t *b, size_t size, int verify, sl_ann **out) 
                             goto fail;
                         }
         }
-        if (need[S_VECS]) l->vecs = (void *)(uintptr_t)(b + sec[S_VECS].off + f * sh.row);
-        if (need[S_SCAL]) l->scales = (float *)(uintptr_t)(b + sec[S_SCAL].off + f * 4);
+        if (need[S_VECS]) l->vecs = (void *)(uintptr_t)(sec[S_VECS].data + f * sh.row);
+        if (need[S_SCAL]) l->scales = (float *)(uintptr_t)(sec[S_SCAL].data + f * 4);
     }
 
     /* in-memory per-item terms of the L2 search, derived from the codes */
