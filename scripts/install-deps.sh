@@ -6,7 +6,7 @@
 # ann = the ANN anchors and data of bench/ann/run.sh (faiss, hnswlib, Fashion-MNIST)
 set -euo pipefail
 what=${1:-build}
-build_pkgs=(cmake make gcc pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev libssl-dev curl ca-certificates)
+build_pkgs=(cmake make gcc pkg-config libjpeg62-turbo-dev libpng-dev zlib1g-dev libsqlite3-dev libcjson-dev libssl-dev libopenblas-dev curl ca-certificates)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-numpy python3-pil)
 ref_pkgs=(python3-pyarmnn)
 bench_pkgs=(python3-torch python3-torchvision)  # node + npm come with the machine
