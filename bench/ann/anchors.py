@@ -4,6 +4,7 @@
   bench/ann/anchors.py --dataset NAME [--data DIR] [--out FILE.jsonl]
                        [--quick] [--only faiss-ivfpqfs,faiss-hnsw,hnswlib]
                        [--build-threads N] [--queries N]
+                       [--hnsw-m 16,32] [--nlists N,N]
 
 One JSON line per configuration (schema in bench/ann/README.md). Queries
 run on one thread (faiss.omp_set_num_threads(1), hnswlib num_threads=1);
@@ -103,7 +104,7 @@ def serialized_bytes(faiss, index):
     return int(faiss.serialize_index(index).size)
 
 
-def run_faiss_ivfpqfs(rn, quick, max_probe_sweep):
+def run_faiss_ivfpqfs(rn, quick, max_probe_sweep, only_nlists=None):
     faiss = faiss_setup(1)
     ds = rn.ds
     n, d = ds.base.shape
@@ -113,6 +114,8 @@ def run_faiss_ivfpqfs(rn, quick, max_probe_sweep):
     nlists = [1 << e for e in range(30) if lo <= (1 << e) <= hi]
     if quick:
         nlists = nlists[:1]
+    if only_nlists:
+        nlists = only_nlists
     nprobes = [2, 8, 32] if quick else [1, 2, 4, 8, 16, 32, 64, 128, 256]
     refine_probes = [8, 32] if quick else [4, 8, 16, 32, 64, 128]
     k_factors = [4] if quick else [2, 4, 8, 16]
@@ -173,13 +176,13 @@ def hnsw_efs(quick):
     return [16, 64, 256] if quick else [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
 
 
-def run_faiss_hnsw(rn, quick):
+def run_faiss_hnsw(rn, quick, ms):
     faiss = faiss_setup(1)
     ds = rn.ds
     n, d = ds.base.shape
     metric = faiss.METRIC_INNER_PRODUCT if ds.metric == "ip" else faiss.METRIC_L2
     ver = "faiss " + faiss.__version__ + " (Debian python3-faiss " + deb_version("python3-faiss") + ")"
-    for m in ([16] if quick else [16, 32]):
+    for m in ([16] if quick else ms):
         faiss.omp_set_num_threads(rn.build_threads)
         t0 = time.perf_counter()
         index = faiss.IndexHNSWFlat(d, m, metric)
@@ -202,13 +205,13 @@ def run_faiss_hnsw(rn, quick):
         del index
 
 
-def run_hnswlib(rn, quick, tmpdir):
+def run_hnswlib(rn, quick, tmpdir, ms):
     import hnswlib
     ds = rn.ds
     n, d = ds.base.shape
     space = "ip" if ds.metric == "ip" else "l2"
     ver = "hnswlib (Debian python3-hnswlib " + deb_version("python3-hnswlib") + ")"
-    for m in ([16] if quick else [16, 32]):
+    for m in ([16] if quick else ms):
         t0 = time.perf_counter()
         p = hnswlib.Index(space=space, dim=d)
         p.init_index(max_elements=n, ef_construction=EF_CONSTRUCTION, M=m, random_seed=100)
@@ -270,7 +273,11 @@ def main():
     ap.add_argument("--build-threads", type=int,
                     default=int(os.environ.get("ANN_BUILD_THREADS", "2")))
     ap.add_argument("--queries", type=int, default=0, help="use the first N queries only")
+    ap.add_argument("--hnsw-m", default="16,32", help="HNSW graph degrees M to build (both libraries)")
+    ap.add_argument("--nlists", default="", help="IVF list counts (default: powers of 2 in [sqrt n, 4 sqrt n])")
     a = ap.parse_args()
+    hnsw_ms = [int(x) for x in a.hnsw_m.split(",") if x]
+    nlists = [int(x) for x in a.nlists.split(",") if x]
 
     ds = common.Dataset(a.dataset, a.data)
     nq = ds.query.shape[0] if a.queries <= 0 else min(a.queries, ds.query.shape[0])
@@ -288,11 +295,11 @@ def main():
     with open(out_path, "w") as out, tempfile.TemporaryDirectory() as tmp:
         rn = Runner(ds, nq, out, a.build_threads)
         if "faiss-ivfpqfs" in only:
-            run_faiss_ivfpqfs(rn, a.quick, 0.999)
+            run_faiss_ivfpqfs(rn, a.quick, 0.999, nlists)
         if "faiss-hnsw" in only:
-            run_faiss_hnsw(rn, a.quick)
+            run_faiss_hnsw(rn, a.quick, hnsw_ms)
         if "hnswlib" in only:
-            run_hnswlib(rn, a.quick, tmp)
+            run_hnswlib(rn, a.quick, tmp, hnsw_ms)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ static sl_status app_ann(sl_searcher *s) {
     if (!data) return SL_OK;
     sl_ann *a = NULL;
     sl_status st = sl_ann_load_buffer(data, size, 0, &a);
-    if (st) return st; /* the file is corrupt: say so rather than scan */
+    if (st) return sl_fail_prefix(st, s->library_path); /* the file is corrupt: say so rather than scan */
     int fresh = sl_ann_dim(a) == s->dim && sl_ann_count(a) == s->n;
     for (size_t i = 0; fresh && i < s->n; i++) fresh = sl_ann_contains(a, s->ids[i]);
     if (!fresh) {
