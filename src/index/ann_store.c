@@ -1,6 +1,7 @@
 /* Leaves' memory and the exact vectors kept for re-ordering: f32, f16 (IEEE
  * half, round to nearest even) or int8 with one scale per row. */
 #include "ann_internal.h"
+#include "core/half.h"
 #include "dot_kernels.h"
 
 #include <math.h>
@@ -14,50 +15,6 @@ size_t sl_ann_store_row_bytes(sl_ann_store store, size_t dim) {
     case SL_ANN_STORE_I8: return dim;
     default: return 0;
     }
-}
-
-/* float -> half, round to nearest even; overflow to infinity (vectors are
- * checked finite at the API, so only huge values can get there). */
-static uint16_t f32_to_f16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000u, e = (x >> 23) & 0xff, m = x & 0x7fffffu;
-    if (e == 0xff) return (uint16_t)(sign | 0x7c00u | (m ? 0x200u : 0));
-    int32_t he = (int32_t)e - 127 + 15;
-    if (he >= 31) return (uint16_t)(sign | 0x7c00u);
-    if (he <= 0) { /* subnormal half or zero */
-        if (he < -10) return (uint16_t)sign;
-        m |= 0x800000u;
-        uint32_t shift = (uint32_t)(14 - he);
-        uint32_t h = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (h & 1))) h++;
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = ((uint32_t)he << 10) | (m >> 13), rem = m & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++; /* may carry into the exponent: correct */
-    return (uint16_t)(sign | h);
-}
-
-static float f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ffu, x;
-    if (e == 0) {
-        if (!m) x = sign;
-        else { /* subnormal: normalize */
-            e = 127 - 15 + 1;
-            while (!(m & 0x400u)) {
-                m <<= 1;
-                e--;
-            }
-            x = sign | (e << 23) | ((m & 0x3ffu) << 13);
-        }
-    } else if (e == 31) {
-        x = sign | 0x7f800000u | (m << 13);
-    } else {
-        x = sign | ((e - 15 + 127) << 23) | (m << 13);
-    }
-    float f;
-    memcpy(&f, &x, 4);
-    return f;
 }
 
 /* Copies a leaf that lives in a mapped snapshot into memory of its own,
@@ -144,7 +101,7 @@ void sl_ann_store_put(const sl_ann *a, ann_leaf *l, size_t pos, const float *x) 
     case SL_ANN_STORE_F32: memcpy((float *)l->vecs + pos * d, x, d * sizeof *x); break;
     case SL_ANN_STORE_F16: {
         uint16_t *h = (uint16_t *)l->vecs + pos * d;
-        for (size_t j = 0; j < d; j++) h[j] = f32_to_f16(x[j]);
+        for (size_t j = 0; j < d; j++) h[j] = sl_f32_to_f16(x[j]);
         break;
     }
     case SL_ANN_STORE_I8: {
@@ -191,7 +148,7 @@ float sl_ann_store_score(const sl_ann *a, const ann_leaf *l, size_t pos, const f
             break;
         }
         for (size_t j = 0; j < d; j++) {
-            float x = f16_to_f32(h[j]);
+            float x = sl_f16_to_f32(h[j]);
             acc += l2 ? (q[j] - x) * (q[j] - x) : q[j] * x;
         }
         break;

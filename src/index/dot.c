@@ -1,6 +1,7 @@
 /* Dot products of a query with many rows: the reference twin and the
  * dispatcher. */
 #include "dot_kernels.h"
+#include "core/half.h"
 #include "flat.h"
 
 /* sl_l2sq* and the table kernels promise the same bits as their twins:
@@ -80,33 +81,10 @@ float sl_l2sq_level(sl_cpu_level level, const float *q, const float *x, size_t d
 
 float sl_l2sq(const float *q, const float *x, size_t dim) { return sl_l2sq_level(sl_cpu(), q, x, dim); }
 
-/* IEEE half -> float, exact (what vcvtph2ps computes). */
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ffu, x;
-    if (e == 0) {
-        if (!m) x = sign;
-        else { /* subnormal: normalize */
-            e = 127 - 15 + 1;
-            while (!(m & 0x400u)) {
-                m <<= 1;
-                e--;
-            }
-            x = sign | (e << 23) | ((m & 0x3ffu) << 13);
-        }
-    } else if (e == 31) {
-        x = sign | 0x7f800000u | (m << 13);
-    } else {
-        x = sign | ((e - 15 + 127) << 23) | (m << 13);
-    }
-    float f;
-    memcpy(&f, &x, 4);
-    return f;
-}
-
 float sl_l2sq_f16_ref(const float *q, const uint16_t *x, size_t dim) {
     float acc[16] = {0};
     for (size_t j = 0; j < dim; j++) {
-        const float d = q[j] - half_to_float(x[j]);
+        const float d = q[j] - sl_f16_to_f32(x[j]);
         acc[j % 16] += d * d;
     }
     float s = 0;
