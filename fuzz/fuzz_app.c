@@ -9,6 +9,7 @@
  * Seeds: tests/golden/app/tiny.sla and `test_app_file --write-corpus DIR`. */
 #include "index/ann_file.h"
 #include "index/app_file.h"
+#include "../tests/reseal.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,24 +19,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static void wr32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> 8 * i);
-}
 
-static void reseal(uint8_t *f, size_t size) {
-    if (size < 64) return;
-    uint64_t n = rd32(f + 20), t = rd64(f + 32);
-    if (n > 64 || t > size || n * 32 > size - t) return;
-    for (uint64_t e = 0; e < n; e++) {
-        uint8_t *x = f + t + 32 * e;
-        uint64_t off = rd64(x + 8), len = rd64(x + 16);
-        if (off <= size && len <= size - off) wr32(x + 4, (uint32_t)crc32(0, f + off, (uInt)len));
-    }
-    wr32(f + 44, (uint32_t)crc32(0, f + t, (uInt)(n * 32)));
-    wr32(f + 60, (uint32_t)crc32(0, f, 60));
-}
 
 /* Reads everything; with verify, writes the contents again and opens
  * the result, which must succeed (the writer refuses what the reader
@@ -102,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t *buf = malloc(size ? size : 1);
         if (!buf) return 0;
         if (size) memcpy(buf, data, size);
-        if (sealed) reseal(buf, size);
+        if (sealed) sl_test_reseal(buf, size);
         sl_app_file *f = NULL;
         if (sl_app_file_open_buffer(buf, size, verify, &f) == SL_OK) exercise(f, verify);
         sl_app_file_close(f);

@@ -21,6 +21,7 @@
 #include "index/ann_file.h"
 #include "index/ann_internal.h"
 #include "testlib.h"
+#include "reseal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -279,19 +280,11 @@ static void test_round_trips(void) {
 
 /* ---- an independent reader of the format (docs/FORMAT.md) ----------------- */
 
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static void wr32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> 8 * i);
-}
-static void wr64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> 8 * i);
-}
 
 /* The table entry of a section (NULL when absent). */
 static uint8_t *entry(uint8_t *f, const char *tag) {
-    uint32_t n = rd32(f + 20);
-    uint8_t *t = f + rd64(f + 32);
+    uint32_t n = sl_test_rd32(f + 20);
+    uint8_t *t = f + sl_test_rd64(f + 32);
     for (uint32_t i = 0; i < n; i++, t += 32)
         if (!memcmp(t, tag, 4)) return t;
     return NULL;
@@ -299,20 +292,10 @@ static uint8_t *entry(uint8_t *f, const char *tag) {
 static uint8_t *section(uint8_t *f, const char *tag, uint64_t *size) {
     uint8_t *e = entry(f, tag);
     if (!e) return NULL;
-    if (size) *size = rd64(e + 16);
-    return f + rd64(e + 8);
+    if (size) *size = sl_test_rd64(e + 16);
+    return f + sl_test_rd64(e + 8);
 }
 
-/* Recomputes every CRC-32 after a deliberate edit, so the loader's
- * structural checks (not the checksums) are what refuses it. */
-static void reseal(uint8_t *f) {
-    uint32_t n = rd32(f + 20);
-    uint8_t *t = f + rd64(f + 32);
-    for (uint32_t i = 0; i < n; i++, t += 32)
-        wr32(t + 4, (uint32_t)crc32(0, f + rd64(t + 8), (uInt)rd64(t + 16)));
-    wr32(f + 44, (uint32_t)crc32(0, f + rd64(f + 32), n * 32));
-    wr32(f + 60, (uint32_t)crc32(0, f, 60));
-}
 
 /* ---- the golden file ------------------------------------------------------ */
 
@@ -351,31 +334,31 @@ static void test_golden(void) {
     size_t n;
     uint8_t *g = sl_test_read(golden_path(), &n);
     /* the header and table as docs/FORMAT.md spells them */
-    CHECK(n % 64 == 0 && !memcmp(g, "SLANNIDX", 8) && rd32(g + 8) == 1 && rd32(g + 12) == 0 && rd32(g + 16) == 64);
-    CHECK(rd32(g + 20) == 9 && rd64(g + 24) == n && rd64(g + 32) == 64 && rd32(g + 40) == 32);
-    CHECK(rd32(g + 60) == (uint32_t)crc32(0, g, 60) && rd32(g + 44) == (uint32_t)crc32(0, g + 64, 9 * 32));
+    CHECK(n % 64 == 0 && !memcmp(g, "SLANNIDX", 8) && sl_test_rd32(g + 8) == 1 && sl_test_rd32(g + 12) == 0 && sl_test_rd32(g + 16) == 64);
+    CHECK(sl_test_rd32(g + 20) == 9 && sl_test_rd64(g + 24) == n && sl_test_rd64(g + 32) == 64 && sl_test_rd32(g + 40) == 32);
+    CHECK(sl_test_rd32(g + 60) == (uint32_t)crc32(0, g, 60) && sl_test_rd32(g + 44) == (uint32_t)crc32(0, g + 64, 9 * 32));
     static const char *order[9] = {"OPTS", "CENT", "CNRM", "CODB", "LEAF", "IDS ", "CODE", "VECS", "SCAL"};
     uint64_t at = 64 + 9 * 32;
     for (int i = 0; i < 9; i++) {
         const uint8_t *e = g + 64 + 32 * i;
         at = (at + 63) / 64 * 64;
-        CHECK_MSG(!memcmp(e, order[i], 4) && rd64(e + 8) == at, "golden: entry %d", i);
-        CHECK(rd32(e + 4) == (uint32_t)crc32(0, g + rd64(e + 8), (uInt)rd64(e + 16)));
-        at = rd64(e + 8) + rd64(e + 16);
+        CHECK_MSG(!memcmp(e, order[i], 4) && sl_test_rd64(e + 8) == at, "golden: entry %d", i);
+        CHECK(sl_test_rd32(e + 4) == (uint32_t)crc32(0, g + sl_test_rd64(e + 8), (uInt)sl_test_rd64(e + 16)));
+        at = sl_test_rd64(e + 8) + sl_test_rd64(e + 16);
     }
     CHECK((at + 63) / 64 * 64 == n);
     uint64_t sz;
     const uint8_t *opts = section(g, "OPTS", &sz);
-    CHECK(sz == 128 && rd32(opts) == 0 && rd32(opts + 4) == 3 && rd64(opts + 64) == GOLDEN_DIM &&
-          rd64(opts + 72) == GOLDEN_N && rd32(opts + 80) == 4 && rd32(opts + 84) == 4 && rd32(opts + 88) == 2);
+    CHECK(sz == 128 && sl_test_rd32(opts) == 0 && sl_test_rd32(opts + 4) == 3 && sl_test_rd64(opts + 64) == GOLDEN_DIM &&
+          sl_test_rd64(opts + 72) == GOLDEN_N && sl_test_rd32(opts + 80) == 4 && sl_test_rd32(opts + 84) == 4 && sl_test_rd32(opts + 88) == 2);
 
     /* exhaustive search equals a naive scan of the int8 rows read here */
     const uint8_t *leaves = section(g, "LEAF", NULL), *vecs = section(g, "VECS", NULL), *scal = section(g, "SCAL", NULL);
     const uint8_t *idsec = section(g, "IDS ", NULL);
     uint64_t total = 0;
     for (int p = 0; p < 4; p++) {
-        CHECK(rd64(leaves + 16 * p + 8) == total);
-        total += rd64(leaves + 16 * p);
+        CHECK(sl_test_rd64(leaves + 16 * p + 8) == total);
+        total += sl_test_rd64(leaves + 16 * p);
     }
     CHECK(total == GOLDEN_N);
     sl_ann *a = NULL;
@@ -393,7 +376,7 @@ static void test_golden(void) {
             memcpy(&s, scal + 4 * i, 4);
             float acc = 0;
             for (int j = 0; j < GOLDEN_DIM; j++) acc += qv[j] * (s * (float)(int8_t)vecs[i * GOLDEN_DIM + j]);
-            int64_t id = (int64_t)rd64(idsec + 8 * i);
+            int64_t id = (int64_t)sl_test_rd64(idsec + 8 * i);
             if (acc > best || (acc == best && id < best_id)) best = acc, best_id = id;
         }
         sl_hit h[3];
@@ -516,14 +499,14 @@ static void test_corruption(void) {
         uint8_t *buf = exact_copy(g, n);
         int k = 1 + (int)(sl_test_rand(&rs) % 4);
         for (int j = 0; j < k; j++) buf[sl_test_rand(&rs) % n] ^= (uint8_t)(1 + sl_test_rand(&rs) % 255);
-        if (rd64(buf + 32) == 64 && rd32(buf + 20) <= 9 && !memcmp(buf, "SLANNIDX", 8)) {
+        if (sl_test_rd64(buf + 32) == 64 && sl_test_rd32(buf + 20) <= 9 && !memcmp(buf, "SLANNIDX", 8)) {
             /* reseal only when the table can be walked */
             int walkable = 1;
-            for (uint32_t e = 0; e < rd32(buf + 20); e++) {
+            for (uint32_t e = 0; e < sl_test_rd32(buf + 20); e++) {
                 const uint8_t *t = buf + 64 + 32 * e;
-                if (rd64(t + 8) > n || rd64(t + 16) > n - rd64(t + 8)) walkable = 0;
+                if (sl_test_rd64(t + 8) > n || sl_test_rd64(t + 16) > n - sl_test_rd64(t + 8)) walkable = 0;
             }
-            if (walkable) reseal(buf);
+            if (walkable) sl_test_reseal(buf, n);
         }
         for (int verify = 0; verify < 2; verify++) {
             sl_ann *a = NULL;
@@ -550,7 +533,7 @@ static void expect(const char *what, edit_fn edit, int seal, int verify, sl_stat
     uint8_t *g = sl_test_read(golden_path(), &n);
     uint8_t *buf = exact_copy(g, n);
     edit(buf, n);
-    if (seal) reseal(buf);
+    if (seal) sl_test_reseal(buf, n);
     sl_ann *a = NULL;
     sl_clear_error();
     sl_status st = sl_ann_load_buffer(buf, n, verify, &a);
@@ -562,75 +545,75 @@ static void expect(const char *what, edit_fn edit, int seal, int verify, sl_stat
     free(g);
 }
 
-static void e_version(uint8_t *f, size_t n) { (void)n, wr32(f + 8, 2); }
-static void e_flags(uint8_t *f, size_t n) { (void)n, wr32(f + 12, 1); }
+static void e_version(uint8_t *f, size_t n) { (void)n, sl_test_wr32(f + 8, 2); }
+static void e_flags(uint8_t *f, size_t n) { (void)n, sl_test_wr32(f + 12, 1); }
 static void e_header_crc(uint8_t *f, size_t n) { (void)n, f[60] ^= 1; }
 static void e_table_crc(uint8_t *f, size_t n) { (void)n, f[64 + 8] ^= 1; }
-static void e_file_size(uint8_t *f, size_t n) { wr64(f + 24, n + 64); }
+static void e_file_size(uint8_t *f, size_t n) { sl_test_wr64(f + 24, n + 64); }
 static void e_unknown_tag(uint8_t *f, size_t n) { (void)n, memcpy(entry(f, "CNRM"), "XYZW", 4); }
 static void e_dup_tag(uint8_t *f, size_t n) { (void)n, memcpy(entry(f, "CNRM"), "CENT", 4); }
-static void e_missing(uint8_t *f, size_t n) { (void)n, wr32(f + 20, 8); /* drops SCAL, the last entry */ }
+static void e_missing(uint8_t *f, size_t n) { (void)n, sl_test_wr32(f + 20, 8); /* drops SCAL, the last entry */ }
 static void e_misaligned(uint8_t *f, size_t n) {
     (void)n;
     uint8_t *e = entry(f, "VECS");
-    wr64(e + 8, rd64(e + 8) + 8);
+    sl_test_wr64(e + 8, sl_test_rd64(e + 8) + 8);
 }
-static void e_outside(uint8_t *f, size_t n) { wr64(entry(f, "SCAL") + 16, n); }
+static void e_outside(uint8_t *f, size_t n) { sl_test_wr64(entry(f, "SCAL") + 16, n); }
 static void e_overlap(uint8_t *f, size_t n) {
     (void)n;
-    wr64(entry(f, "CNRM") + 8, rd64(entry(f, "CENT") + 8) + 64); /* CENT is 128 bytes */
+    sl_test_wr64(entry(f, "CNRM") + 8, sl_test_rd64(entry(f, "CENT") + 8) + 64); /* CENT is 128 bytes */
 }
 static void e_dup_id(uint8_t *f, size_t n) {
     (void)n;
     uint8_t *ids = section(f, "IDS ", NULL);
     memcpy(ids + 8 * 57, ids + 8 * 3, 8);
 }
-static void e_metric(uint8_t *f, size_t n) { (void)n, wr32(section(f, "OPTS", NULL), 7); }
-static void e_store(uint8_t *f, size_t n) { (void)n, wr32(section(f, "OPTS", NULL) + 4, 9); }
-static void e_dim_limit(uint8_t *f, size_t n) { (void)n, wr64(section(f, "OPTS", NULL) + 64, 70000); }
-static void e_dim_zero(uint8_t *f, size_t n) { (void)n, wr64(section(f, "OPTS", NULL) + 64, 0); }
-static void e_blocks(uint8_t *f, size_t n) { (void)n, wr32(section(f, "OPTS", NULL) + 84, 5); }
-static void e_brute(uint8_t *f, size_t n) { (void)n, wr32(section(f, "OPTS", NULL) + 8, 1); }
-static void e_eta(uint8_t *f, size_t n) { (void)n, wr32(section(f, "OPTS", NULL) + 92, 0x7fc00000u); }
+static void e_metric(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "OPTS", NULL), 7); }
+static void e_store(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "OPTS", NULL) + 4, 9); }
+static void e_dim_limit(uint8_t *f, size_t n) { (void)n, sl_test_wr64(section(f, "OPTS", NULL) + 64, 70000); }
+static void e_dim_zero(uint8_t *f, size_t n) { (void)n, sl_test_wr64(section(f, "OPTS", NULL) + 64, 0); }
+static void e_blocks(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "OPTS", NULL) + 84, 5); }
+static void e_brute(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "OPTS", NULL) + 8, 1); }
+static void e_eta(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "OPTS", NULL) + 92, 0x7fc00000u); }
 static void e_reserved(uint8_t *f, size_t n) { (void)n, section(f, "OPTS", NULL)[120] = 1; }
-static void e_count(uint8_t *f, size_t n) { (void)n, wr64(section(f, "OPTS", NULL) + 72, 99); }
+static void e_count(uint8_t *f, size_t n) { (void)n, sl_test_wr64(section(f, "OPTS", NULL) + 72, 99); }
 static void e_leaf_first(uint8_t *f, size_t n) {
     (void)n;
     uint8_t *l = section(f, "LEAF", NULL);
-    wr64(l, rd64(l) + 1);
+    sl_test_wr64(l, sl_test_rd64(l) + 1);
 }
 static void e_leaf_shift(uint8_t *f, size_t n) { /* counts still add up, codes no longer fit */
     (void)n;
     uint8_t *l = section(f, "LEAF", NULL);
     uint64_t moved = 10; /* leaf 0 (24 items, 1 group) gets a second group */
-    wr64(l, rd64(l) + moved);
-    wr64(l + 16, rd64(l + 16) - moved);
-    wr64(l + 24, rd64(l + 24) + moved);
+    sl_test_wr64(l, sl_test_rd64(l) + moved);
+    sl_test_wr64(l + 16, sl_test_rd64(l + 16) - moved);
+    sl_test_wr64(l + 24, sl_test_rd64(l + 24) + moved);
 }
 static void e_leaf_sum(uint8_t *f, size_t n) { /* the last leaf one item short */
     (void)n;
     uint8_t *l = section(f, "LEAF", NULL);
-    wr64(l + 48, rd64(l + 48) - 1);
+    sl_test_wr64(l + 48, sl_test_rd64(l + 48) - 1);
 }
 /* header edits that leave no table to walk: only the header's CRC is redone */
 static void e_many_sections(uint8_t *f, size_t n) {
     (void)n;
-    wr32(f + 20, 65);
-    wr32(f + 60, (uint32_t)crc32(0, f, 60));
+    sl_test_wr32(f + 20, 65);
+    sl_test_wr32(f + 60, (uint32_t)crc32(0, f, 60));
 }
 static void e_table_outside(uint8_t *f, size_t n) {
-    wr64(f + 32, n);
-    wr32(f + 60, (uint32_t)crc32(0, f, 60));
+    sl_test_wr64(f + 32, n);
+    sl_test_wr32(f + 60, (uint32_t)crc32(0, f, 60));
 }
-static void e_opts_size(uint8_t *f, size_t n) { (void)n, wr64(entry(f, "OPTS") + 16, 64); }
-static void e_nan_centre(uint8_t *f, size_t n) { (void)n, wr32(section(f, "CENT", NULL) + 12, 0x7fc00000u); }
-static void e_inf_codebook(uint8_t *f, size_t n) { (void)n, wr32(section(f, "CODB", NULL) + 4, 0x7f800000u); }
+static void e_opts_size(uint8_t *f, size_t n) { (void)n, sl_test_wr64(entry(f, "OPTS") + 16, 64); }
+static void e_nan_centre(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "CENT", NULL) + 12, 0x7fc00000u); }
+static void e_inf_codebook(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "CODB", NULL) + 4, 0x7f800000u); }
 static void e_vector(uint8_t *f, size_t n) { (void)n, section(f, "VECS", NULL)[5] ^= 0x40; }
-static void e_padding(uint8_t *f, size_t n) { (void)n, f[rd64(entry(f, "CNRM") + 8) + 20] = 1; }
+static void e_padding(uint8_t *f, size_t n) { (void)n, f[sl_test_rd64(entry(f, "CNRM") + 8) + 20] = 1; }
 static void e_code_slot(uint8_t *f, size_t n) { /* code of an unused slot in leaf 0's last group */
     (void)n;
     uint8_t *l = section(f, "LEAF", NULL), *codes = section(f, "CODE", NULL);
-    uint64_t c0 = rd64(l);
+    uint64_t c0 = sl_test_rd64(l);
     if (c0 % 32) sl_lut16_set(codes, 4, (size_t)c0, 1, 9);
 }
 

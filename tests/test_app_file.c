@@ -15,6 +15,7 @@
 #include "index/ann_file.h"
 #include "index/app_file.h"
 #include "testlib.h"
+#include "reseal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -23,40 +24,18 @@
 
 /* ---- little-endian helpers of the second reader ---------------------------- */
 
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static void wr32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> 8 * i);
-}
-static void wr64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> 8 * i);
-}
 /* The table entry with this tag (the table is where the header says). */
 static uint8_t *entry(uint8_t *f, const char *tag) {
-    uint64_t t = rd64(f + 32);
-    for (uint32_t e = 0; e < rd32(f + 20); e++)
+    uint64_t t = sl_test_rd64(f + 32);
+    for (uint32_t e = 0; e < sl_test_rd32(f + 20); e++)
         if (!memcmp(f + t + 32 * e, tag, 4)) return f + t + 32 * e;
     fprintf(stderr, "no section '%s'\n", tag);
     exit(1);
 }
 static uint8_t *section(uint8_t *f, const char *tag, uint64_t *size) {
     uint8_t *e = entry(f, tag);
-    if (size) *size = rd64(e + 16);
-    return f + rd64(e + 8);
-}
-/* Recomputes every CRC the header and table name, so an edit reaches the
- * structural checks behind them. */
-static void reseal(uint8_t *f, size_t size) {
-    if (size < 64) return;
-    uint64_t n = rd32(f + 20), t = rd64(f + 32);
-    if (n > 64 || t > size || n * 32 > size - t) return;
-    for (uint64_t e = 0; e < n; e++) {
-        uint8_t *x = f + t + 32 * e;
-        uint64_t off = rd64(x + 8), len = rd64(x + 16);
-        if (off <= size && len <= size - off) wr32(x + 4, (uint32_t)crc32(0, f + off, (uInt)len));
-    }
-    wr32(f + 44, (uint32_t)crc32(0, f + t, (uInt)(n * 32)));
-    wr32(f + 60, (uint32_t)crc32(0, f, 60));
+    if (size) *size = sl_test_rd64(e + 16);
+    return f + sl_test_rd64(e + 8);
 }
 
 /* A copy in a buffer of exactly `size` bytes, so that ASan sees one byte
@@ -303,15 +282,15 @@ static void test_golden(void) {
 
     /* the second reader: docs/FORMAT.md, not app_file.c */
     static const char *order[8] = {"INFO", "MODL", "IDS ", "ITEM", "TEXT", "ROWF", "COLS", "VALS"};
-    CHECK(!memcmp(g, "SLAPPIDX", 8) && rd32(g + 8) == 1 && rd32(g + 12) == 0 && rd32(g + 16) == 64);
-    CHECK(rd32(g + 20) == 8 && rd64(g + 24) == n && rd64(g + 32) == 64 && rd32(g + 40) == 32);
-    CHECK(rd32(g + 44) == (uint32_t)crc32(0, g + 64, 8 * 32) && rd32(g + 60) == (uint32_t)crc32(0, g, 60));
+    CHECK(!memcmp(g, "SLAPPIDX", 8) && sl_test_rd32(g + 8) == 1 && sl_test_rd32(g + 12) == 0 && sl_test_rd32(g + 16) == 64);
+    CHECK(sl_test_rd32(g + 20) == 8 && sl_test_rd64(g + 24) == n && sl_test_rd64(g + 32) == 64 && sl_test_rd32(g + 40) == 32);
+    CHECK(sl_test_rd32(g + 44) == (uint32_t)crc32(0, g + 64, 8 * 32) && sl_test_rd32(g + 60) == (uint32_t)crc32(0, g, 60));
     uint64_t expect_off = 64 + 256; /* the table ends on a multiple of 64 */
     for (int e = 0; e < 8; e++) {
         const uint8_t *t = g + 64 + 32 * e;
-        uint64_t off = rd64(t + 8), size = rd64(t + 16);
-        CHECK_MSG(!memcmp(t, order[e], 4) && off == expect_off && rd32(t + 4) == (uint32_t)crc32(0, g + off, (uInt)size) &&
-                      rd64(t + 24) == 0,
+        uint64_t off = sl_test_rd64(t + 8), size = sl_test_rd64(t + 16);
+        CHECK_MSG(!memcmp(t, order[e], 4) && off == expect_off && sl_test_rd32(t + 4) == (uint32_t)crc32(0, g + off, (uInt)size) &&
+                      sl_test_rd64(t + 24) == 0,
                   "golden: entry %d", e);
         expect_off = (off + size + 63) / 64 * 64;
     }
@@ -320,20 +299,20 @@ static void test_golden(void) {
     uint64_t ms, ts, is;
     const uint8_t *modl = section(g, "MODL", &ms), *text = section(g, "TEXT", &ts), *items = section(g, "ITEM", &is);
     uint32_t nnz = d.rows.row_first[5];
-    CHECK(rd32(info) == 1 && rd32(info + 4) == 8 && rd64(info + 8) == 5 && rd64(info + 16) == nnz && rd32(info + 24) == 23);
+    CHECK(sl_test_rd32(info) == 1 && sl_test_rd32(info + 4) == 8 && sl_test_rd64(info + 8) == 5 && sl_test_rd64(info + 16) == nnz && sl_test_rd32(info + 24) == 23);
     CHECK(ms == 23 && !memcmp(modl, "searchlite-lite/test v1", 23) && is == 5 * 24);
     for (int i = 0; i < 5; i++) {
         const uint8_t *it = items + 24 * i;
-        uint64_t po = rd64(it + 8), mo = rd64(it + 16);
-        CHECK_MSG((int32_t)rd32(it) == d.w[i] && (int32_t)rd32(it + 4) == d.h[i] && po < ts &&
+        uint64_t po = sl_test_rd64(it + 8), mo = sl_test_rd64(it + 16);
+        CHECK_MSG((int32_t)sl_test_rd32(it) == d.w[i] && (int32_t)sl_test_rd32(it + 4) == d.h[i] && po < ts &&
                       !strcmp((const char *)text + po, d.paths[i]) &&
                       (d.meta[i] ? mo < ts && !strcmp((const char *)text + mo, d.meta[i]) : mo == UINT64_MAX),
                   "golden: item %d", i);
-        CHECK((int64_t)rd64(section(g, "IDS ", NULL) + 8 * i) == d.ids[i]);
+        CHECK((int64_t)sl_test_rd64(section(g, "IDS ", NULL) + 8 * i) == d.ids[i]);
     }
     CHECK(text[ts - 1] == 0);
     const uint8_t *rf = section(g, "ROWF", NULL), *cols = section(g, "COLS", NULL);
-    CHECK(rd32(rf) == 0 && rd32(rf + 20) == nnz);
+    CHECK(sl_test_rd32(rf) == 0 && sl_test_rd32(rf + 20) == nnz);
     for (uint32_t e = 0; e < nnz; e++) CHECK(cols[2 * e] < 8 && cols[2 * e + 1] == 0);
 
     /* it opens, and gives back the input */
@@ -420,7 +399,7 @@ static void test_corruption(void) {
         uint8_t *buf = exact_copy(g, n);
         int edits = 1 + (int)(sl_test_rand(&st_state) % 3);
         for (int e = 0; e < edits; e++) buf[sl_test_rand(&st_state) % n] ^= (uint8_t)(1 + sl_test_rand(&st_state) % 255);
-        reseal(buf, n);
+        sl_test_reseal(buf, n);
         for (int verify = 0; verify < 2; verify++) {
             sl_app_file *f = NULL;
             sl_status st = sl_app_file_open_buffer(buf, n, verify, &f);
@@ -445,7 +424,7 @@ static void expect_in(const uint8_t *src, size_t n, const char *what, edit_fn ed
                       const char *needle) {
     uint8_t *buf = exact_copy(src, n);
     edit(buf, n);
-    if (seal) reseal(buf, n);
+    if (seal) sl_test_reseal(buf, n);
     sl_app_file *f = NULL;
     sl_clear_error();
     sl_status st = sl_app_file_open_buffer(buf, n, verify, &f);
@@ -463,83 +442,83 @@ static void expect(const char *what, edit_fn edit, int seal, int verify, sl_stat
     free(g);
 }
 
-static void e_version(uint8_t *f, size_t n) { (void)n, wr32(f + 8, 2); }
-static void e_version0(uint8_t *f, size_t n) { (void)n, wr32(f + 8, 0); }
-static void e_flags(uint8_t *f, size_t n) { (void)n, wr32(f + 12, 4); }
+static void e_version(uint8_t *f, size_t n) { (void)n, sl_test_wr32(f + 8, 2); }
+static void e_version0(uint8_t *f, size_t n) { (void)n, sl_test_wr32(f + 8, 0); }
+static void e_flags(uint8_t *f, size_t n) { (void)n, sl_test_wr32(f + 12, 4); }
 static void e_header_crc(uint8_t *f, size_t n) { (void)n, f[60] ^= 1; }
 static void e_table_crc(uint8_t *f, size_t n) { (void)n, f[64 + 8] ^= 1; }
-static void e_file_size(uint8_t *f, size_t n) { wr64(f + 24, n + 64); }
+static void e_file_size(uint8_t *f, size_t n) { sl_test_wr64(f + 24, n + 64); }
 static void e_header_reserved(uint8_t *f, size_t n) { (void)n, f[50] = 1; }
 static void e_unknown_tag(uint8_t *f, size_t n) { (void)n, memcpy(entry(f, "ITEM"), "XYZW", 4); }
 static void e_dup_tag(uint8_t *f, size_t n) { (void)n, memcpy(entry(f, "COLS"), "ROWF", 4); }
-static void e_missing(uint8_t *f, size_t n) { (void)n, wr32(f + 20, 7); /* drops VALS, the last entry */ }
+static void e_missing(uint8_t *f, size_t n) { (void)n, sl_test_wr32(f + 20, 7); /* drops VALS, the last entry */ }
 static void e_extra(uint8_t *f, size_t n) { (void)n, memcpy(entry(f, "ANN "), "VALS", 4); } /* dense file */
 static void e_entry_reserved(uint8_t *f, size_t n) { (void)n, entry(f, "TEXT")[30] = 1; }
 static void e_misaligned(uint8_t *f, size_t n) {
     (void)n;
     uint8_t *e = entry(f, "TEXT");
-    wr64(e + 8, rd64(e + 8) + 8);
+    sl_test_wr64(e + 8, sl_test_rd64(e + 8) + 8);
 }
-static void e_outside(uint8_t *f, size_t n) { wr64(entry(f, "VALS") + 16, n); }
-static void e_overlap(uint8_t *f, size_t n) { (void)n, wr64(entry(f, "MODL") + 8, rd64(entry(f, "INFO") + 8)); }
-static void e_overlap_table(uint8_t *f, size_t n) { (void)n, wr64(entry(f, "MODL") + 8, 64); }
+static void e_outside(uint8_t *f, size_t n) { sl_test_wr64(entry(f, "VALS") + 16, n); }
+static void e_overlap(uint8_t *f, size_t n) { (void)n, sl_test_wr64(entry(f, "MODL") + 8, sl_test_rd64(entry(f, "INFO") + 8)); }
+static void e_overlap_table(uint8_t *f, size_t n) { (void)n, sl_test_wr64(entry(f, "MODL") + 8, 64); }
 static void e_many_sections(uint8_t *f, size_t n) {
     (void)n;
-    wr32(f + 20, 65);
-    wr32(f + 60, (uint32_t)crc32(0, f, 60));
+    sl_test_wr32(f + 20, 65);
+    sl_test_wr32(f + 60, (uint32_t)crc32(0, f, 60));
 }
 static void e_table_outside(uint8_t *f, size_t n) {
-    wr64(f + 32, n);
-    wr32(f + 60, (uint32_t)crc32(0, f, 60));
+    sl_test_wr64(f + 32, n);
+    sl_test_wr32(f + 60, (uint32_t)crc32(0, f, 60));
 }
-static void e_info_size(uint8_t *f, size_t n) { (void)n, wr64(entry(f, "INFO") + 16, 32); }
-static void e_kind(uint8_t *f, size_t n) { (void)n, wr32(section(f, "INFO", NULL), 3); }
-static void e_kind_dense(uint8_t *f, size_t n) { (void)n, wr32(section(f, "INFO", NULL), 2); }
-static void e_dim0(uint8_t *f, size_t n) { (void)n, wr32(section(f, "INFO", NULL) + 4, 0); }
-static void e_dim_limit(uint8_t *f, size_t n) { (void)n, wr32(section(f, "INFO", NULL) + 4, 65537); }
-static void e_count(uint8_t *f, size_t n) { (void)n, wr64(section(f, "INFO", NULL) + 8, 6); }
-static void e_count_huge(uint8_t *f, size_t n) { (void)n, wr64(section(f, "INFO", NULL) + 8, UINT64_MAX / 4); }
-static void e_nnz(uint8_t *f, size_t n) { (void)n, wr64(section(f, "INFO", NULL) + 16, 1ull << 33); }
-static void e_model_len(uint8_t *f, size_t n) { (void)n, wr32(section(f, "INFO", NULL) + 24, 257); }
+static void e_info_size(uint8_t *f, size_t n) { (void)n, sl_test_wr64(entry(f, "INFO") + 16, 32); }
+static void e_kind(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "INFO", NULL), 3); }
+static void e_kind_dense(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "INFO", NULL), 2); }
+static void e_dim0(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "INFO", NULL) + 4, 0); }
+static void e_dim_limit(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "INFO", NULL) + 4, 65537); }
+static void e_count(uint8_t *f, size_t n) { (void)n, sl_test_wr64(section(f, "INFO", NULL) + 8, 6); }
+static void e_count_huge(uint8_t *f, size_t n) { (void)n, sl_test_wr64(section(f, "INFO", NULL) + 8, UINT64_MAX / 4); }
+static void e_nnz(uint8_t *f, size_t n) { (void)n, sl_test_wr64(section(f, "INFO", NULL) + 16, 1ull << 33); }
+static void e_model_len(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "INFO", NULL) + 24, 257); }
 static void e_info_reserved(uint8_t *f, size_t n) { (void)n, section(f, "INFO", NULL)[40] = 1; }
 static void e_model_nul(uint8_t *f, size_t n) { (void)n, section(f, "MODL", NULL)[3] = 0; }
 static void e_ids_order(uint8_t *f, size_t n) {
     (void)n;
     uint8_t *ids = section(f, "IDS ", NULL);
-    wr64(ids + 16, rd64(ids + 8)); /* item 2 = item 1 */
+    sl_test_wr64(ids + 16, sl_test_rd64(ids + 8)); /* item 2 = item 1 */
 }
-static void e_id_negative(uint8_t *f, size_t n) { (void)n, wr64(section(f, "IDS ", NULL), (uint64_t)-5); }
-static void e_width(uint8_t *f, size_t n) { (void)n, wr32(section(f, "ITEM", NULL) + 24, (uint32_t)-1); }
+static void e_id_negative(uint8_t *f, size_t n) { (void)n, sl_test_wr64(section(f, "IDS ", NULL), (uint64_t)-5); }
+static void e_width(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "ITEM", NULL) + 24, (uint32_t)-1); }
 static void e_path_off(uint8_t *f, size_t n) {
     (void)n;
     uint64_t ts;
     section(f, "TEXT", &ts);
-    wr64(section(f, "ITEM", NULL) + 24 * 2 + 8, ts);
+    sl_test_wr64(section(f, "ITEM", NULL) + 24 * 2 + 8, ts);
 }
-static void e_meta_off(uint8_t *f, size_t n) { (void)n, wr64(section(f, "ITEM", NULL) + 24 * 1 + 16, UINT64_MAX - 1); }
+static void e_meta_off(uint8_t *f, size_t n) { (void)n, sl_test_wr64(section(f, "ITEM", NULL) + 24 * 1 + 16, UINT64_MAX - 1); }
 static void e_text_nul(uint8_t *f, size_t n) {
     (void)n;
     uint64_t ts;
     section(f, "TEXT", &ts)[ts - 1] = 'x';
 }
-static void e_row0(uint8_t *f, size_t n) { (void)n, wr32(section(f, "ROWF", NULL), 1); }
+static void e_row0(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "ROWF", NULL), 1); }
 static void e_row_order(uint8_t *f, size_t n) {
     (void)n;
     uint8_t *rf = section(f, "ROWF", NULL);
-    wr32(rf + 8, rd32(rf + 4) - 1);
+    sl_test_wr32(rf + 8, sl_test_rd32(rf + 4) - 1);
 }
 static void e_row_end(uint8_t *f, size_t n) {
     (void)n;
     uint8_t *rf = section(f, "ROWF", NULL);
-    wr32(rf + 20, rd32(rf + 20) - 1);
+    sl_test_wr32(rf + 20, sl_test_rd32(rf + 20) - 1);
 }
 static void e_col(uint8_t *f, size_t n) { (void)n, section(f, "COLS", NULL)[2] = 8; }
-static void e_nan(uint8_t *f, size_t n) { (void)n, wr32(section(f, "VALS", NULL) + 4, 0x7fc00000u); }
-static void e_inf_dense(uint8_t *f, size_t n) { (void)n, wr32(section(f, "EMBD", NULL) + 40, 0x7f800000u); }
+static void e_nan(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "VALS", NULL) + 4, 0x7fc00000u); }
+static void e_inf_dense(uint8_t *f, size_t n) { (void)n, sl_test_wr32(section(f, "EMBD", NULL) + 40, 0x7f800000u); }
 static void e_padding(uint8_t *f, size_t n) {
     (void)n;
     uint8_t *e = entry(f, "MODL");
-    f[rd64(e + 8) + rd64(e + 16) + 1] = 1;
+    f[sl_test_rd64(e + 8) + sl_test_rd64(e + 16) + 1] = 1;
 }
 static void e_trailing(uint8_t *f, size_t n) { f[n - 1] = 1; }
 static void e_ann_magic(uint8_t *f, size_t n) { (void)n, section(f, "ANN ", NULL)[0] = 'X'; }
@@ -759,8 +738,8 @@ static void test_sections(void) {
     size_t n;
     REQUIRE(sl_sections_write("test file", "TESTFILE", 3, in, 2, &d, &n) == SL_OK);
     CHECK(n == 256 && in[0].offset == 128 && in[1].offset == 256); /* table 64..127, C 128..227, A empty at 256 */
-    CHECK(!memcmp(d, "TESTFILE", 8) && rd32(d + 8) == 3 && rd32(d + 20) == 2 && rd64(d + 24) == 256);
-    CHECK(rd32(d + 64 + 4) == (uint32_t)crc32(0, x, 100) && rd32(d + 60) == (uint32_t)crc32(0, d, 60));
+    CHECK(!memcmp(d, "TESTFILE", 8) && sl_test_rd32(d + 8) == 3 && sl_test_rd32(d + 20) == 2 && sl_test_rd64(d + 24) == 256);
+    CHECK(sl_test_rd32(d + 64 + 4) == (uint32_t)crc32(0, x, 100) && sl_test_rd32(d + 60) == (uint32_t)crc32(0, d, 60));
     sl_section out[3];
     uint32_t version = 0;
     CHECK(sl_sections_parse(&spec, d, n, 1, &version, out) == SL_OK && version == 3);
