@@ -2,6 +2,7 @@
  * image embeddings (also from many threads at once), the model's identity,
  * the default data directory, and refusing bad files. Also the "lite_model"
  * ctest fixture: it builds the model file the other tests use. */
+#include "api/model_internal.h"
 #include "model/lite.h"
 #include "searchlite.h"
 #include "testlib.h"
@@ -85,6 +86,29 @@ static void test_text(const sl_model *m) {
 
 /* The public path equals the pieces run by hand: our interpreter, then the
  * lite image embedding of its raw outputs. */
+/* Text features: z is the embedding; the word mean is the SIF-weighted
+ * mean of the content words (here one word, so its own vector's
+ * direction), unit length; errors as the embedding's. */
+static void test_text_features(const sl_model *m) {
+    const size_t wd = sl_model_word_dim(m);
+    REQUIRE(wd == 100);
+    float z[1000], e[1000], mean[100], one[100], z2[1000];
+    REQUIRE(sl_model_text_features(m, "a dog on a red chair", mean, z) == SL_OK);
+    REQUIRE(sl_model_embed_text(m, "a dog on a red chair", e) == SL_OK);
+    CHECK(memcmp(z, e, sizeof z) == 0);
+    CHECK(fabs(norm(mean, 100) - 1) < 1e-5);
+    /* "dog" alone and "the dog" (a stop word added) give the same mean. */
+    REQUIRE(sl_model_text_features(m, "dog", one, z2) == SL_OK);
+    float again[100];
+    REQUIRE(sl_model_text_features(m, "the dog", again, NULL) == SL_OK);
+    CHECK(memcmp(one, again, sizeof one) == 0);
+    double c = 0;
+    for (size_t i = 0; i < wd; i++) c += (double)one[i] * mean[i];
+    CHECK_MSG(c > 0.3 && c < 0.999, "the mean of several words is near but not equal to one of them (%.3f)", c);
+    CHECK(sl_model_text_features(m, "qwxzvvk", mean, z) == SL_ERR_NOT_FOUND);
+    CHECK(sl_model_text_features(m, NULL, mean, z) == SL_ERR_ARG);
+}
+
 static void test_image(const sl_model *m) {
     const char *path = sl_test_asset("samples/grace_hopper.bmp");
     float v[1000], ref[1000];
@@ -109,6 +133,20 @@ static void test_image(const sl_model *m) {
     CHECK(memcmp(v, ref, sizeof v) == 0);
     REQUIRE(sl_model_embed_image(m, &im, v) == SL_OK);
     CHECK(memcmp(v, ref, sizeof v) == 0);
+
+    /* The training features: z is the embedding itself, pooled the
+     * network's pooled layer (the same run's), normalized. */
+    REQUIRE(sl_model_pooled_dim(m) == 1280 && sl_tflite_embedding_count(t) == 1280);
+    float pooled[1280], direct[1280], z[1000];
+    REQUIRE(sl_model_image_features(m, &im, pooled, z) == SL_OK);
+    CHECK(memcmp(z, ref, sizeof z) == 0);
+    REQUIRE(sl_tflite_embedding(t, direct, 1280) == SL_OK);
+    double dn = 0, dot = 0;
+    for (int i = 0; i < 1280; i++) dn += (double)direct[i] * direct[i];
+    for (int i = 0; i < 1280; i++) dot += (double)pooled[i] * direct[i] / sqrt(dn);
+    CHECK(fabs(norm(pooled, 1280) - 1) < 1e-5);
+    CHECK_MSG(fabs(dot - 1) < 1e-6, "pooled features differ from the network's layer (cosine %.7f)", dot);
+    CHECK(sl_model_image_features(m, &im, NULL, NULL) == SL_OK);
     sl_image_free(&im);
     sl_tflite_free(t);
 
@@ -233,6 +271,7 @@ int main(void) {
     REQUIRE(sl_model_open(path, &m) == SL_OK);
     test_identity(m);
     test_text(m);
+    test_text_features(m);
     test_image(m);
     test_threads(m);
     test_bad_files(path);

@@ -8,6 +8,7 @@
  * grows to the largest number of simultaneous callers and no further. They
  * are opened lazily, so opening a model to answer text queries costs only
  * the text side (docs/BENCHMARKS.md, cold start). */
+#include "api/model_internal.h"
 #include "core/core.h"
 #include "model/lite_model.h"
 
@@ -60,9 +61,21 @@ int sl_model_sparse(const sl_model *m) { return m != NULL; }
 
 sl_status sl_model_embed_text(const sl_model *m, const char *text, float *out) {
     if (!m || !text || !out) return sl_fail(SL_ERR_ARG, "embed text: NULL argument");
-    float *scratch = sl_malloc_array(m->text_scratch, sizeof *scratch);
+    return sl_model_text_features(m, text, NULL, out);
+}
+
+size_t sl_model_word_dim(const sl_model *m) { return m ? sl_lite_model_word_dim(m->lite) : 0; }
+
+/* MobileNetV2's pooled features; the file's network is checked to have
+ * them when an image feature is asked for. */
+size_t sl_model_pooled_dim(const sl_model *m) { return m ? 1280 : 0; }
+
+sl_status sl_model_text_features(const sl_model *m, const char *text, float *word_mean, float *z) {
+    if (!m || !text) return sl_fail(SL_ERR_ARG, "embed text: NULL argument");
+    float *scratch = sl_malloc_array(m->text_scratch + SL_LITE_CLASSES, sizeof *scratch);
     if (!scratch) return sl_fail(SL_ERR_NOMEM, "embed text: out of memory");
-    sl_status st = sl_lite_model_embed_text(m->lite, text, strlen(text), scratch, out);
+    float *zz = z ? z : scratch + m->text_scratch;
+    sl_status st = sl_lite_model_embed_text_ex(m->lite, text, strlen(text), scratch, zz, word_mean);
     free(scratch);
     return st;
 }
@@ -115,7 +128,12 @@ static void give_back(sl_model *m, sl_tflite *t) {
 }
 
 sl_status sl_model_embed_image(const sl_model *cm, const sl_image *image, float *out) {
-    if (!cm || !image || !image->pixels || !image->width || !image->height || !out)
+    if (!out) return sl_fail(SL_ERR_ARG, "embed image: NULL argument");
+    return sl_model_image_features(cm, image, NULL, out);
+}
+
+sl_status sl_model_image_features(const sl_model *cm, const sl_image *image, float *pooled, float *z) {
+    if (!cm || !image || !image->pixels || !image->width || !image->height)
         return sl_fail(SL_ERR_ARG, "embed image: NULL or empty argument");
     /* The handle is logically const: the idle list is internal state behind
      * a lock. */
@@ -133,7 +151,14 @@ sl_status sl_model_embed_image(const sl_model *cm, const sl_image *image, float 
     if (!st) st = sl_tflite_output_raw(t, &raw, &count, &is_s8, &is_float, &scale, &zp);
     if (!st && (count != SL_LITE_CLASSES + 1 || is_s8 || is_float))
         st = sl_fail(SL_ERR_CORRUPT, "model's image network: output is not %d uint8 values", SL_LITE_CLASSES + 1);
-    if (!st) sl_lite_embed_image(raw, out);
+    if (!st && z) sl_lite_embed_image(raw, z);
+    if (!st && pooled) {
+        if (sl_tflite_embedding_count(t) != sl_model_pooled_dim(cm))
+            st = sl_fail(SL_ERR_UNSUPPORTED, "model's image network: no %zu-value pooled layer",
+                         sl_model_pooled_dim(cm));
+        else if (!(st = sl_tflite_embedding(t, pooled, sl_model_pooled_dim(cm))))
+            sl_lite_l2_normalize(pooled, sl_model_pooled_dim(cm));
+    }
     give_back(m, t);
     return st;
 }

@@ -180,7 +180,13 @@ size_t sl_lite_model_text_scratch(const sl_lite_model *m) {
 
 sl_status sl_lite_model_embed_text(const sl_lite_model *m, const char *text, size_t len, float *scratch,
                                    float out[SL_LITE_CLASSES]) {
+    return sl_lite_model_embed_text_ex(m, text, len, scratch, out, NULL);
+}
+
+sl_status sl_lite_model_embed_text_ex(const sl_lite_model *m, const char *text, size_t len, float *scratch,
+                                      float out[SL_LITE_CLASSES], float *word_mean) {
     memset(out, 0, SL_LITE_CLASSES * sizeof *out);
+    if (word_mean) memset(word_mean, 0, m->dim * sizeof *word_mean);
     if (!text && len) return sl_fail(SL_ERR_ARG, "embed text: NULL text");
     float *v = scratch + sl_lite_text_scratch(&m->labels);
     sl_tok cur;
@@ -201,6 +207,8 @@ sl_status sl_lite_model_embed_text(const sl_lite_model *m, const char *text, siz
             return sl_fail(SL_ERR_LIMIT, "query has more than %d content words", SL_LITE_MAX_QUERY_WORDS);
         const int8_t *q = m->vq + (size_t)i * m->dim;
         for (size_t d = 0; d < m->dim; d++) v[d] = m->scales[i] * q[d];
+        if (word_mean)
+            for (size_t d = 0; d < m->dim; d++) word_mean[d] += m->weights[i] * v[d];
         sl_lite_mix_word(&m->labels, v, m->weights[i], scratch, out);
     }
     if (!n) {
@@ -211,8 +219,11 @@ sl_status sl_lite_model_embed_text(const sl_lite_model *m, const char *text, siz
         return sl_fail(SL_ERR_NOT_FOUND, "the query has no words");
     }
     sl_lite_l2_normalize(out, SL_LITE_CLASSES);
+    if (word_mean) sl_lite_l2_normalize(word_mean, m->dim);
     return SL_OK;
 }
+
+size_t sl_lite_model_word_dim(const sl_lite_model *m) { return m->dim; }
 
 void sl_lite_model_tflite(const sl_lite_model *m, const uint8_t **data, size_t *size) {
     *data = m->tflite;

@@ -24,6 +24,14 @@ size_t sl_lite_model_text_scratch(const sl_lite_model *m);
 sl_status sl_lite_model_embed_text(const sl_lite_model *m, const char *text, size_t len, float *scratch,
                                    float out[SL_LITE_CLASSES]);
 
+/* The same, also writing the SIF-weighted mean of the query's content
+ * word vectors, L2-normalized, to word_mean (sl_lite_model_word_dim
+ * floats; NULL: not wanted): the text feature the trained heads read
+ * (docs/TRAINING.md). */
+sl_status sl_lite_model_embed_text_ex(const sl_lite_model *m, const char *text, size_t len, float *scratch,
+                                      float out[SL_LITE_CLASSES], float *word_mean);
+size_t sl_lite_model_word_dim(const sl_lite_model *m);
+
 /* searchlite.model_id (docs/MODEL.md). */
 const char *sl_lite_model_id(const sl_lite_model *m);
 /* The TFLite image model bytes inside the file (borrowed). */
