@@ -75,6 +75,45 @@ int main(void) {
     CHECK_MSG(z_same, "caption rows' zero-shot part differs from sl_model_embed_text");
     CHECK_MSG(unit, "word means are not unit rows");
     CHECK(one.n_unknown == 0); /* COCO captions always have a known word */
+
+    /* The cache: a round trip gives the same bits; another model or key,
+     * a missing, truncated or damaged file is refused with its reason. */
+    char path[1100];
+    snprintf(path, sizeof path, "%s/features.bin", sl_test_tmpdir());
+    uint8_t key[32] = {1, 2, 3}, other[32] = {9};
+    const char *id = sl_model_id(m);
+    REQUIRE(sl_features_save(&one, id, key, path) == SL_OK);
+    sl_feature_set back;
+    REQUIRE(sl_features_load(path, id, key, &back) == SL_OK);
+    CHECK(back.n_images == N_IMG && back.n_captions == nc && back.image_dim == one.image_dim &&
+          back.text_dim == one.text_dim && back.n_unknown == 0);
+    CHECK(memcmp(back.image, one.image, N_IMG * one.image_dim * sizeof(float)) == 0);
+    CHECK(memcmp(back.text, one.text, nc * one.text_dim * sizeof(float)) == 0);
+    CHECK(memcmp(back.caption_image, one.caption_image, nc * sizeof(uint32_t)) == 0);
+    CHECK(memcmp(back.caption_known, one.caption_known, nc) == 0);
+    sl_feature_set_free(&back);
+    CHECK(sl_features_load(path, id, other, &back) == SL_ERR_STATE && back.image == NULL);
+    CHECK(sl_features_load(path, "another-model", key, &back) == SL_ERR_STATE);
+    char missing[1200];
+    snprintf(missing, sizeof missing, "%s.none", path);
+    CHECK(sl_features_load(missing, id, key, &back) == SL_ERR_NOT_FOUND);
+    size_t size = 0;
+    uint8_t *bytes = sl_test_read(path, &size);
+    int refused = 1;
+    for (size_t cut = 0; cut < size; cut += size / 7 + 1) {
+        FILE *t = fopen(missing, "wb");
+        REQUIRE(t && fwrite(bytes, 1, cut, t) == cut);
+        fclose(t);
+        sl_status st = sl_features_load(missing, id, key, &back);
+        refused &= st == SL_ERR_CORRUPT;
+    }
+    CHECK_MSG(refused, "a truncated cache loaded or failed oddly");
+    bytes[size / 2] ^= 0x40; /* inside the feature matrices */
+    FILE *t = fopen(missing, "wb");
+    REQUIRE(t && fwrite(bytes, 1, size, t) == size);
+    fclose(t);
+    CHECK(sl_features_load(missing, id, key, &back) == SL_ERR_CHECKSUM);
+    free(bytes);
     sl_feature_set_free(&one);
     sl_feature_set_free(&two);
 

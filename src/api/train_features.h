@@ -30,4 +30,16 @@ sl_status sl_features_compute(const sl_model *m, const sl_captions *caps, const 
                               int (*progress)(void *, size_t, size_t), void *progress_user, sl_feature_set *out);
 void sl_feature_set_free(sl_feature_set *f);
 
+/* The feature cache (computing the features embeds every image once; a
+ * training run reads them back): one file in the section container of
+ * docs/FORMAT.md, magic "SLFEATUR", tagged with the model id and a key the
+ * caller derives from its inputs (the SHA-256 of the captions file and the
+ * images folder, say). Written atomically; read fully (it is small next to
+ * the images) and checked as hostile input with every CRC.
+ * Load errors: SL_ERR_NOT_FOUND (no such file), SL_ERR_STATE (made with
+ * another model or key: recompute), SL_ERR_CORRUPT / SL_ERR_CHECKSUM /
+ * SL_ERR_UNSUPPORTED (damaged or newer file), SL_ERR_IO, SL_ERR_NOMEM. */
+sl_status sl_features_save(const sl_feature_set *f, const char *model_id, const uint8_t key[32], const char *path);
+sl_status sl_features_load(const char *path, const char *model_id, const uint8_t key[32], sl_feature_set *out);
+
 #endif
