@@ -42,9 +42,6 @@ static void exercise(sl_ann *a) {
 }
 
 
-/* Recomputes the CRCs of docs/FORMAT.md where the header and table can be
- * walked; the rest is left as it is. */
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int mode = 0; mode < 4; mode++) {
         const int verify = mode & 1, sealed = mode >> 1;

@@ -74,6 +74,10 @@ sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path,
  * Errors: catalog and index errors, SL_ERR_NOMEM. */
 sl_status sl_snapshot_refresh(sl_catalog *cat, const char *model_id, int sparse, size_t min_items,
                               int n_threads, const char **action);
+/* Whether index `a` holds exactly the searcher's loaded items (same
+ * dimension, same count, every id): the one test a library snapshot and
+ * an app file's index both pass before a searcher uses them. */
+int sl_snapshot_holds(const sl_searcher *s, const sl_ann *a);
 /* Loads the stored snapshot into s->ann when it holds exactly the loaded
  * items; otherwise leaves s->ann NULL (the scan answers) and logs why. */
 sl_status sl_snapshot_load(sl_searcher *s);

@@ -64,9 +64,7 @@ static sl_status app_ann(sl_searcher *s) {
     sl_ann *a = NULL;
     sl_status st = sl_ann_load_buffer(data, size, 0, &a);
     if (st) return sl_fail_prefix(st, s->library_path); /* the file is corrupt: say so rather than scan */
-    int fresh = sl_ann_dim(a) == s->dim && sl_ann_count(a) == s->n;
-    for (size_t i = 0; fresh && i < s->n; i++) fresh = sl_ann_contains(a, s->ids[i]);
-    if (!fresh) {
+    if (!sl_snapshot_holds(s, a)) {
         sl_ann_free(a);
         return sl_fail(SL_ERR_CORRUPT, "app file %s: its ANN index does not hold its items", s->library_path);
     }

@@ -127,6 +127,13 @@ sl_status sl_snapshot_refresh(sl_catalog *cat, const char *model_id, int sparse,
     return st;
 }
 
+int sl_snapshot_holds(const sl_searcher *s, const sl_ann *a) {
+    if (sl_ann_dim(a) != s->dim || sl_ann_count(a) != s->n) return 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (!sl_ann_contains(a, s->ids[i])) return 0;
+    return 1;
+}
+
 sl_status sl_snapshot_load(sl_searcher *s) {
     s->ann = NULL;
     s->ann_buf = NULL;
@@ -141,9 +148,7 @@ sl_status sl_snapshot_load(sl_searcher *s) {
     }
     sl_ann *a = NULL;
     st = sl_ann_load_buffer(data, size, 0, &a);
-    int fresh = !st && sl_ann_dim(a) == s->dim && sl_ann_count(a) == s->n;
-    for (size_t i = 0; fresh && i < s->n; i++) fresh = sl_ann_contains(a, s->ids[i]);
-    if (!fresh) {
+    if (st || !sl_snapshot_holds(s, a)) {
         sl_log(SL_LOG_INFO, "search: the ANN snapshot of %s is %s: exact scan (`searchlite index` refreshes it)",
                s->library_path, st ? "unreadable" : "out of date");
         sl_ann_free(a);
