@@ -80,6 +80,16 @@ static size_t *draw_sorted(size_t n, size_t m, uint64_t *rng) {
     return idx;
 }
 
+/* m rows of x (n, dim) drawn by draw_sorted, copied in index order into a
+ * new (m, dim) array; NULL when out of memory. */
+static float *sample_rows(const float *x, size_t n, size_t m, size_t dim, uint64_t *rng) {
+    size_t *idx = draw_sorted(n, m, rng);
+    float *out = idx ? sl_malloc_array(m, dim * sizeof *out) : NULL;
+    for (size_t i = 0; out && i < m; i++) memcpy(out + i * dim, x + idx[i] * dim, dim * sizeof *out);
+    free(idx);
+    return out;
+}
+
 /* ---- packed centres and the kernels ------------------------------------- */
 
 static void pack_free(km_pack *pk) {
@@ -701,18 +711,12 @@ static sl_status train(const float *x, size_t n, size_t dim, const sl_kmeans_opt
     const size_t mpp = SL_MIN(m, SL_MAX((size_t)KM_PP_PER_CENTRE * k, (size_t)KM_PP_MIN));
 
     float *xs = NULL, *pp = NULL, *work = NULL;
-    size_t *idx = NULL;
     lloyd L;
     memset(&L, 0, sizeof L);
     const float *t = x; /* the training points (m, dim) */
 
     if (m < n) {
-        idx = draw_sorted(n, m, &rng_sample);
-        xs = sl_malloc_array(m, dim * sizeof *xs);
-        if (!idx || !xs) goto nomem;
-        for (size_t i = 0; i < m; i++) memcpy(xs + i * dim, x + idx[i] * dim, dim * sizeof *xs);
-        free(idx);
-        idx = NULL;
+        if (!(xs = sample_rows(x, n, m, dim, &rng_sample))) goto nomem;
         t = xs;
     }
 
@@ -721,14 +725,7 @@ static sl_status train(const float *x, size_t n, size_t dim, const sl_kmeans_opt
     work = sl_malloc_array(k, dim * sizeof *work);
     if (!work) goto nomem;
     if (given) memcpy(work, centers, k * dim * sizeof *work);
-    else if (mpp < m) {
-        idx = draw_sorted(m, mpp, &rng_seed);
-        pp = sl_malloc_array(mpp, dim * sizeof *pp);
-        if (!idx || !pp) goto nomem;
-        for (size_t i = 0; i < mpp; i++) memcpy(pp + i * dim, t + idx[i] * dim, dim * sizeof *pp);
-        free(idx);
-        idx = NULL;
-    }
+    else if (mpp < m && !(pp = sample_rows(t, m, mpp, dim, &rng_seed))) goto nomem;
     if (!given && (st = seed_pp(pp ? pp : t, mpp, dim, k, &rng_seed, pool, work))) goto done;
     free(pp);
     pp = NULL;
@@ -753,7 +750,6 @@ nomem:
     st = sl_fail(SL_ERR_NOMEM, "k-means: out of memory");
 done:
     lloyd_free(&L);
-    free(idx);
     free(xs);
     free(pp);
     free(work);
