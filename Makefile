@@ -18,7 +18,7 @@ deps:
 	@scripts/install-deps.sh build
 
 assets:
-	@scripts/fetch-assets.sh models samples coco-train80 wordvecs
+	@scripts/fetch-assets.sh models samples coco-train80 coco-train1600 wordvecs
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)

@@ -263,13 +263,23 @@ SL_API sl_status sl_data_dir(char *buf, size_t size);
 #define SL_DEFAULT_MODEL_NAME "model-lite.gguf"
 #define SL_DEFAULT_LIBRARY_NAME "library.db"
 
+/* Retrieval quality. rank = 1 + candidates scoring strictly higher + equal
+ * scores at a lower candidate index. */
+typedef struct sl_recall {
+    double r1, r5, r10;   /* fractions in [0, 1] */
+    double median_rank;   /* 1 = always first */
+    size_t n_queries;
+} sl_recall;
+
 /* ------------------------------------------------------------------------ */
 /* Models (dual encoders)                                                    */
 /* ------------------------------------------------------------------------ */
 
 /* A dual encoder loaded from a model file (docs/MODEL.md): text and images
  * map into one L2-normalized space of sl_model_dim() floats, so the cosine
- * similarity of a query and an image is a dot product. Read-only after
+ * similarity of a query and an image is a dot product. The file is either
+ * the zero-shot lite model or a tuned one: the lite model plus trained
+ * projection heads whose output is blended with the zero-shot embedding. Read-only after
  * opening: every function below may be called from any number of threads
  * at once on the same handle (image embedding borrows one of a small set of
  * interpreters kept by the handle). */
@@ -296,7 +306,8 @@ SL_API sl_status sl_model_build(const sl_model_sources *src, const char *out_pat
 SL_API sl_status sl_model_open(const char *path, sl_model **out);
 SL_API void sl_model_free(sl_model *model);
 
-/* Embedding dimension (1,000 for the lite model). */
+/* Embedding dimension (1,000 for the lite model; 1,000 + the head
+ * dimension for a tuned one). */
 SL_API uint32_t sl_model_dim(const sl_model *model);
 
 /* A string naming the model's weights (e.g. "searchlite-lite-1/3f9c..."):
@@ -306,8 +317,23 @@ SL_API const char *sl_model_id(const sl_model *model);
 
 /* Nonzero when the model's image embeddings are mostly zeros (the lite
  * model's have about 30 non-zero values of 1,000), so libraries store and
- * scan them sparse. */
+ * scan them sparse. 0 for a tuned model (the heads' part is dense). */
 SL_API int sl_model_sparse(const sl_model *model);
+
+/* How a tuned model was made, as recorded in its file. */
+typedef struct sl_model_training {
+    int tuned;            /* 0: a zero-shot model, the rest is zero / "" */
+    uint32_t head_dim;
+    float blend;          /* weight b of the heads: score = (1 - b) zero-shot + b heads */
+    const char *base_id;  /* id of the zero-shot model under the heads; borrowed, valid while the model is open */
+    const char *data, *options, *heldout; /* borrowed, "" when absent */
+    uint64_t n_images, n_captions;
+    uint32_t epochs;
+    sl_recall zero_shot, trained; /* held-out text->image; n_queries 0 when not measured */
+} sl_model_training;
+
+/* Fills *out (all zero / "" for a zero-shot model). Errors: SL_ERR_ARG. */
+SL_API sl_status sl_model_training_info(const sl_model *model, sl_model_training *out);
 
 /* Embeds a query: out holds sl_model_dim() floats, unit L2 norm.
  * Errors: SL_ERR_ARG; SL_ERR_NOT_FOUND when no word of the text is known
@@ -524,13 +550,8 @@ SL_API sl_status sl_gallery_write(const char *html_path, const sl_gallery_sectio
 /* Evaluation                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Retrieval quality. rank = 1 + candidates scoring strictly higher + equal
- * scores at a lower candidate index. */
-typedef struct sl_recall {
-    double r1, r5, r10;   /* fractions in [0, 1] */
-    double median_rank;   /* 1 = always first */
-    size_t n_queries;
-} sl_recall;
+/* sl_recall (retrieval quality) is defined above, before Models: a tuned
+ * model reports its held-out scores with it. */
 
 typedef struct sl_eval_report {
     sl_recall text_to_image; /* each caption ranks all images */
@@ -561,6 +582,94 @@ SL_API void sl_eval_opts_init(sl_eval_opts *opts);
 SL_API sl_status sl_eval_captions(const sl_model *model, const char *captions_path,
                                   const char *images_dir, const sl_eval_opts *opts,
                                   sl_eval_report *out);
+
+/* ------------------------------------------------------------------------ */
+/* Training (docs/TRAINING.md)                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Trains projection heads on captioned images and writes a tuned model:
+ * the base model's zero-shot embedding z blended with the heads' unit
+ * output p as [sqrt(1 - b) z, sqrt(b) p], b chosen on held-out images so
+ * search is never worse than zero-shot there (b = 0 keeps zero-shot). */
+
+/* One captions file (COCO format) and the folder of its images. */
+typedef struct sl_train_set {
+    const char *captions;
+    const char *images_dir;
+} sl_train_set;
+
+#define SL_TRAIN_MAX_FOLDS 20
+
+typedef enum sl_train_phase {
+    SL_TRAIN_FEATURES = 0, /* embedding the images: done / total */
+    SL_TRAIN_EPOCH = 1,    /* an epoch ended: loss and validation recall */
+    SL_TRAIN_FOLD = 2,     /* a cross-validation fold ended: its held-out scores */
+} sl_train_phase;
+
+typedef struct sl_train_progress {
+    sl_train_phase phase;
+    size_t done, total;      /* SL_TRAIN_FEATURES: images of the current set */
+    int fold, folds;         /* fold 1..folds while cross-validating; 0 for the final model */
+    int epoch, epochs;       /* epoch 1..epochs (the maximum) */
+    double loss;             /* mean training loss of the epoch */
+    double val_r1, val_r10;  /* validation text->image recall at the best blend */
+    float blend;             /* that blend */
+    sl_recall zero_shot, tuned; /* SL_TRAIN_FOLD: held-out text->image scores */
+    double seconds;          /* since the call began */
+} sl_train_progress;
+
+typedef struct sl_train_opts {
+    const sl_train_set *sets; /* the training data (required) */
+    size_t n_sets;
+    int epochs;         /* most epochs, default 40 (early stopping usually ends sooner) */
+    int patience;       /* epochs without a validation gain before stopping, default 8 */
+    int batch;          /* pairs per step, default 128 (2..1024) */
+    float lr;           /* peak learning rate, default 1e-3 (warm-up, then cosine decay) */
+    float weight_decay; /* AdamW's decoupled decay, default 0.05 */
+    float dropout;      /* on the hidden layer, default 0.1 */
+    uint32_t dim;       /* head output size, default 128 */
+    uint32_t hidden;    /* hidden layer size, default 512; 0 = linear heads */
+    uint64_t seed;      /* weights, sampling and splits, default 1 */
+    int n_threads;      /* <= 0: 2. Results are identical for a given seed
+                           and thread count */
+    float val_split;    /* share of the training images held out for early
+                           stopping and the blend, default 0.1 (0.02..0.5) */
+    int folds;          /* >= 2: first cross-validate (split by image) and
+                           record the held-out scores; 0: no cross-validation */
+    const char *cache_dir;   /* keeps the image and caption features here
+                                (NULL: not cached) */
+    const char *description; /* the training data as recorded in the model
+                                (NULL: the captions files' names) */
+    /* Called on the caller's thread; nonzero stops with SL_ERR_STATE. */
+    int (*progress)(void *user, const sl_train_progress *p);
+    void *progress_user;
+} sl_train_opts;
+
+SL_API void sl_train_opts_init(sl_train_opts *opts);
+
+typedef struct sl_train_report {
+    size_t n_images, n_captions, n_captions_unknown;
+    int features_from_cache;          /* every set's features came from the cache */
+    int folds;                        /* 0 without cross-validation */
+    sl_recall fold_zero_shot[SL_TRAIN_MAX_FOLDS], fold_tuned[SL_TRAIN_MAX_FOLDS];
+    float fold_blend[SL_TRAIN_MAX_FOLDS];
+    sl_recall cv_zero_shot, cv_tuned; /* the mean over folds (of each field) */
+    sl_recall val_zero_shot, val_tuned; /* the final model's validation split */
+    float blend;                      /* the final model's b */
+    int epochs;                       /* the final model's best epoch */
+    double seconds_features, seconds_train;
+} sl_train_report;
+
+/* Trains on opts->sets with the base model file at base_model_path (a
+ * zero-shot model, or a tuned one whose heads are replaced) and writes the
+ * tuned model to out_path atomically. report may be NULL.
+ * Errors: SL_ERR_ARG (bad options, too few images: at least 10 with a
+ * known-word caption), the errors of sl_model_open, of the captions files
+ * (SL_ERR_IO / SL_ERR_CORRUPT naming the entry) and of the images (naming
+ * the file), SL_ERR_CORRUPT (training diverged), SL_ERR_STATE (stopped by
+ * the progress callback), SL_ERR_NOMEM, SL_ERR_IO (writing). */
+SL_API sl_status sl_train(const char *base_model_path, const sl_train_opts *opts, const char *out_path,
+                          sl_train_report *report);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
 #include "model/gguf.h"
 #include "testlib.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,94 @@ static void test_round_trip(void) {
     sl_gguf_builder_free(b);
 }
 
+/* Copying keys and tensors from a reader into a builder (how a tuned model
+ * keeps its base's contents): every key type, byte for byte. */
+static void test_copy(void) {
+    /* A file with one key of each scalar type, a string, arrays of scalars
+     * and of strings, and no tensors: what the builder writes for it has no
+     * padding, so a full copy must reproduce it exactly. */
+    bytes b = {.n = 0};
+    b_raw(&b, "GGUF", 4);
+    b_u32(&b, 3);
+    b_u64(&b, 0);
+    b_u64(&b, 14);
+    static const uint8_t scalar[8] = {0x81, 0x02, 0x83, 0x04, 0x85, 0x06, 0x87, 0x08};
+    const sl_gguf_type scalars[] = {SL_GGUF_U8,  SL_GGUF_I8,  SL_GGUF_U16, SL_GGUF_I16, SL_GGUF_U32, SL_GGUF_I32,
+                                    SL_GGUF_F32, SL_GGUF_BOOL, SL_GGUF_U64, SL_GGUF_I64, SL_GGUF_F64};
+    for (size_t k = 0; k < sizeof scalars / sizeof *scalars; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "s.%zu", k);
+        b_str(&b, key);
+        b_u32(&b, scalars[k]);
+        b_raw(&b, scalar, scalars[k] == SL_GGUF_BOOL ? 1 : sl_gguf_type_size(scalars[k]));
+    }
+    b_str(&b, "str");
+    b_u32(&b, SL_GGUF_STRING);
+    b_str(&b, "a dog");
+    b_str(&b, "arr.f64");
+    b_u32(&b, SL_GGUF_ARRAY);
+    b_u32(&b, SL_GGUF_F64);
+    b_u64(&b, 2);
+    b_raw(&b, scalar, 8);
+    b_raw(&b, scalar, 8);
+    b_str(&b, "arr.str");
+    b_u32(&b, SL_GGUF_ARRAY);
+    b_u32(&b, SL_GGUF_STRING);
+    b_u64(&b, 3);
+    b_str(&b, "dog");
+    b_str(&b, "");
+    b_str(&b, "chair");
+    sl_gguf *g;
+    REQUIRE(sl_gguf_open_memory(b.d, b.n, &g) == SL_OK);
+    sl_gguf_builder *w;
+    REQUIRE(sl_gguf_builder_new(&w) == SL_OK);
+    for (size_t i = 0; i < sl_gguf_kv_count(g); i++) CHECK(sl_gguf_copy_kv(w, g, i) == SL_OK);
+    CHECK(sl_gguf_copy_kv(w, g, 0) == SL_ERR_ARG);                    /* already set */
+    CHECK(sl_gguf_copy_kv(w, g, sl_gguf_kv_count(g)) == SL_ERR_ARG); /* out of range */
+    uint8_t *data;
+    size_t size;
+    REQUIRE(sl_gguf_builder_serialize(w, &data, &size) == SL_OK);
+    CHECK_MSG(size == b.n && !memcmp(data, b.d, size), "copy of %zu bytes gives %zu", b.n, size);
+    free(data);
+    sl_gguf_builder_free(w);
+    sl_gguf_free(g);
+
+    /* The sample (keys and tensors) copied entirely serializes the same. */
+    sl_gguf_builder *sb = sample_builder();
+    REQUIRE(sb != NULL);
+    uint8_t *orig;
+    size_t n_orig;
+    REQUIRE(sl_gguf_builder_serialize(sb, &orig, &n_orig) == SL_OK);
+    REQUIRE(sl_gguf_open_memory(orig, n_orig, &g) == SL_OK);
+    REQUIRE(sl_gguf_builder_new(&w) == SL_OK);
+    for (size_t i = 0; i < sl_gguf_kv_count(g); i++) CHECK(sl_gguf_copy_kv(w, g, i) == SL_OK);
+    for (size_t i = 0; i < sl_gguf_tensor_count(g); i++) CHECK(sl_gguf_copy_tensor(w, sl_gguf_tensor_at(g, i)) == SL_OK);
+    CHECK(sl_gguf_copy_tensor(w, sl_gguf_tensor_at(g, 0)) == SL_ERR_ARG); /* added twice */
+    REQUIRE(sl_gguf_builder_serialize(w, &data, &size) == SL_OK);
+    CHECK(size == n_orig && !memcmp(data, orig, size));
+    free(data);
+    sl_gguf_builder_free(w);
+    sl_gguf_free(g);
+    free(orig);
+    sl_gguf_builder_free(sb);
+
+    /* A key holding a NUL byte cannot be a builder key: refused, not cut. */
+    bytes z = {.n = 0};
+    b_raw(&z, "GGUF", 4);
+    b_u32(&z, 3);
+    b_u64(&z, 0);
+    b_u64(&z, 1);
+    b_u64(&z, 3);
+    b_raw(&z, "a\0b", 3);
+    b_u32(&z, SL_GGUF_U32);
+    b_u32(&z, 1);
+    REQUIRE(sl_gguf_open_memory(z.d, z.n, &g) == SL_OK);
+    REQUIRE(sl_gguf_builder_new(&w) == SL_OK);
+    CHECK(sl_gguf_copy_kv(w, g, 0) == SL_ERR_ARG);
+    sl_gguf_builder_free(w);
+    sl_gguf_free(g);
+}
+
 static void test_bad_headers(void) {
     bytes b;
     hand_made(&b);
@@ -244,6 +333,7 @@ int main(int argc, char **argv) {
     }
     test_hand_made();
     test_round_trip();
+    test_copy();
     test_bad_headers();
     return sl_test_summary();
 }

@@ -3,7 +3,10 @@
  * the default data directory, and refusing bad files. Also the "lite_model"
  * ctest fixture: it builds the model file the other tests use. */
 #include "api/model_internal.h"
+#include "model/gguf.h"
+#include "model/heads.h"
 #include "model/lite.h"
+#include "model/tuned_file.h"
 #include "searchlite.h"
 #include "testlib.h"
 
@@ -264,6 +267,270 @@ static void test_reproducible(const char *path, const char *id) {
     free(b);
 }
 
+/* ---- tuned models (file version 2) -------------------------------------- */
+
+typedef struct test_heads {
+    sl_heads h;
+    float *mem;
+} test_heads;
+
+static float uniform(uint64_t *rs, float a) {
+    return a * (2.0f * (float)(sl_test_rand(rs) >> 40) / (float)(1u << 24) - 1.0f);
+}
+
+static void random_head(sl_head *h, const uint32_t *dims, size_t n_dims, uint64_t *rs, float **p) {
+    memset(h, 0, sizeof *h);
+    h->n_layers = n_dims - 1;
+    for (size_t l = 0; l + 1 < n_dims; l++) {
+        sl_head_layer *L = &h->layers[l];
+        L->in = dims[l];
+        L->out = dims[l + 1];
+        for (size_t i = 0; i < (size_t)L->in * L->out; i++) (*p)[i] = uniform(rs, sqrtf(3.0f / (float)L->in));
+        L->weight = *p;
+        *p += (size_t)L->in * L->out;
+        for (size_t i = 0; i < L->out; i++) (*p)[i] = uniform(rs, 0.1f);
+        L->bias = *p;
+        *p += L->out;
+    }
+}
+
+/* Small random heads over the lite model's features. */
+static void make_heads(test_heads *t, const uint32_t *di, size_t ni, const uint32_t *dt, size_t nt, float blend,
+                       uint64_t seed) {
+    size_t total = 0;
+    for (size_t l = 0; l + 1 < ni; l++) total += (size_t)di[l] * di[l + 1] + di[l + 1];
+    for (size_t l = 0; l + 1 < nt; l++) total += (size_t)dt[l] * dt[l + 1] + dt[l + 1];
+    t->mem = malloc(total * sizeof *t->mem);
+    float *p = t->mem;
+    random_head(&t->h.image, di, ni, &seed, &p);
+    random_head(&t->h.text, dt, nt, &seed, &p);
+    t->h.blend = blend;
+}
+
+/* What a tuned model must return, computed from the lite model's features
+ * by hand. */
+static void manual_text(const sl_model *lite, const sl_heads *h, const char *text, float *out, size_t d) {
+    float x[1100], scratch[64], p[64];
+    REQUIRE(sl_model_text_features(lite, text, x, x + 100) == SL_OK);
+    sl_head_apply(&h->text, x, scratch, p);
+    sl_heads_blend(h->blend, x + 100, 1000, p, d, out);
+}
+
+static void manual_image(const sl_model *lite, const sl_heads *h, const sl_image *im, float *out, size_t d) {
+    float x[2280], scratch[64], p[64];
+    REQUIRE(sl_model_image_features(lite, im, x, x + 1280) == SL_OK);
+    sl_head_apply(&h->image, x, scratch, p);
+    sl_heads_blend(h->blend, x + 1280, 1000, p, d, out);
+}
+
+static void check_embeddings(const sl_model *lite, const sl_model *tuned, const sl_heads *h, size_t d) {
+    float got[1064], want[1064];
+    const char *texts[] = {"a dog sitting on a chair", "a red fire truck", "two people riding horses on a beach"};
+    for (size_t i = 0; i < 3; i++) {
+        REQUIRE(sl_model_embed_text(tuned, texts[i], got) == SL_OK);
+        manual_text(lite, h, texts[i], want, d);
+        CHECK_MSG(memcmp(got, want, (1000 + d) * sizeof *got) == 0, "text '%s' differs from the manual blend",
+                  texts[i]);
+        CHECK(fabs(norm(got, 1000 + d) - 1) < 1e-5);
+    }
+    sl_image im;
+    REQUIRE(sl_image_load(sl_test_asset("samples/grace_hopper.bmp"), NULL, &im) == SL_OK);
+    REQUIRE(sl_model_embed_image(tuned, &im, got) == SL_OK);
+    manual_image(lite, h, &im, want, d);
+    CHECK_MSG(memcmp(got, want, (1000 + d) * sizeof *got) == 0, "image embedding differs from the manual blend");
+    CHECK(fabs(norm(got, 1000 + d) - 1) < 1e-5);
+    /* The features stay the zero-shot ones: the trainer's inputs. */
+    float z[1000], zl[1000];
+    REQUIRE(sl_model_image_features(tuned, &im, NULL, z) == SL_OK);
+    REQUIRE(sl_model_embed_image(lite, &im, zl) == SL_OK);
+    CHECK(memcmp(z, zl, sizeof z) == 0);
+    sl_image_free(&im);
+    /* No known word: refused, the whole embedding zero. */
+    for (size_t i = 0; i < 1000 + d; i++) got[i] = 1;
+    CHECK(sl_model_embed_text(tuned, "qwxzvvk", got) == SL_ERR_NOT_FOUND);
+    CHECK(norm(got, 1000 + d) == 0);
+}
+
+static void tuned_path(char *buf, size_t size, const char *name) {
+    snprintf(buf, size, "%s/%s", sl_test_tmpdir(), name);
+}
+
+/* Copies a tuned file through the builder, changing one thing. */
+enum variant { V_NAN_WEIGHT, V_DIMS, V_EMB_DIM, V_MISSING, V_BLEND, V_VERSION1, V_EDITED, V_EXTRA, V_COUNT };
+
+static void write_variant(const char *src, const char *dst, enum variant v) {
+    size_t size;
+    uint8_t *bytes = sl_test_read(src, &size);
+    sl_gguf *g;
+    sl_gguf_builder *b;
+    REQUIRE(sl_gguf_open_memory(bytes, size, &g) == SL_OK && sl_gguf_builder_new(&b) == SL_OK);
+    for (size_t i = 0; i < sl_gguf_kv_count(g); i++) {
+        sl_gguf_str k = sl_gguf_key_at(g, i);
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)k.len, k.data);
+        sl_status st;
+        if (v == V_DIMS && !strcmp(key, "searchlite.heads.image_dims")) {
+            const uint32_t d[3] = {2280, 17, 8};
+            st = sl_gguf_set_array(b, key, SL_GGUF_U32, d, 3);
+        } else if (v == V_EMB_DIM && !strcmp(key, "searchlite.embedding_dim")) st = sl_gguf_set_u32(b, key, 1009);
+        else if (v == V_BLEND && !strcmp(key, "searchlite.heads.blend")) st = sl_gguf_set_f32(b, key, 1.5f);
+        else if (v == V_VERSION1 && !strcmp(key, "searchlite.file_version")) st = sl_gguf_set_u32(b, key, 1);
+        else st = sl_gguf_copy_kv(b, g, i);
+        REQUIRE(st == SL_OK);
+    }
+    for (size_t i = 0; i < sl_gguf_tensor_count(g); i++) {
+        const sl_gguf_tensor *t = sl_gguf_tensor_at(g, i);
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.data);
+        if (v == V_MISSING && !strcmp(name, "heads.text.layer0.bias")) continue;
+        if ((v == V_NAN_WEIGHT || v == V_EDITED) && !strcmp(name, "heads.image.layer1.weight")) {
+            float *w = malloc(t->n_bytes);
+            memcpy(w, t->data, t->n_bytes);
+            w[5] = v == V_NAN_WEIGHT ? NAN : w[5] + 0.25f;
+            REQUIRE(sl_gguf_add_tensor(b, name, t->type, t->n_dims, t->dims, w) == SL_OK);
+            free(w);
+            continue;
+        }
+        REQUIRE(sl_gguf_copy_tensor(b, t) == SL_OK);
+    }
+    if (v == V_EXTRA) {
+        const float one[1] = {1};
+        const uint64_t d[1] = {1};
+        REQUIRE(sl_gguf_add_tensor(b, "heads.image.layer2.bias", SL_TENSOR_F32, 1, d, one) == SL_OK);
+    }
+    REQUIRE(sl_gguf_builder_write(b, dst) == SL_OK);
+    sl_gguf_builder_free(b);
+    sl_gguf_free(g);
+    free(bytes);
+}
+
+static void test_tuned_corrupt(const char *tuned) {
+    static const char *const expect[V_COUNT] = {"not finite", "heads.image.layer0.weight", "embedding_dim",
+                                                "heads.text.layer0.bias", "blend", "version 1", "does not match",
+                                                "heads.* tensors"};
+    char path[4096];
+    sl_model *m = NULL;
+    for (int v = 0; v < V_COUNT; v++) {
+        snprintf(path, sizeof path, "%s/variant-%d.gguf", sl_test_tmpdir(), v);
+        write_variant(tuned, path, (enum variant)v);
+        sl_status st = sl_model_open(path, &m);
+        CHECK_MSG(st == SL_ERR_CORRUPT && m == NULL && strstr(sl_last_error(), expect[v]),
+                  "variant %d: %s (%s)", v, sl_status_str(st), sl_last_error());
+        sl_model_free(m);
+        m = NULL;
+    }
+    size_t size;
+    uint8_t *bytes = sl_test_read(tuned, &size);
+    const size_t cuts[] = {size / 2, size - 4096, size - 1};
+    for (size_t c = 0; c < sizeof cuts / sizeof *cuts; c++) {
+        snprintf(path, sizeof path, "%s/tuned-truncated-%zu.gguf", sl_test_tmpdir(), c);
+        write_file(path, bytes, cuts[c]);
+        sl_status st = sl_model_open(path, &m);
+        CHECK_MSG(st == SL_ERR_CORRUPT && m == NULL, "tuned cut at %zu: %s", cuts[c], sl_status_str(st));
+    }
+    free(bytes);
+}
+
+static size_t count_head_tensors(const char *path) {
+    size_t size, n = 0;
+    uint8_t *bytes = sl_test_read(path, &size);
+    sl_gguf *g;
+    REQUIRE(sl_gguf_open_memory(bytes, size, &g) == SL_OK);
+    for (size_t i = 0; i < sl_gguf_tensor_count(g); i++)
+        n += !strncmp(sl_gguf_tensor_at(g, i)->name.data, "heads.", 6);
+    sl_gguf_free(g);
+    free(bytes);
+    return n;
+}
+
+static void test_tuned(const char *lite_path, const sl_model *lite) {
+    const uint32_t di[3] = {2280, 16, 8}, dt[2] = {1100, 8};
+    test_heads th;
+    make_heads(&th, di, 3, dt, 2, 0.3f, 11);
+    const sl_train_record rec = {"coco-train80", 80, 400, "epochs=3 batch=64 dim=8", "2-fold cross-validation",
+                                 {0.1f, 0.3f, 0.4f, 12}, {0.2f, 0.45f, 0.5f, 7}, 400, 3};
+    char path[4096], again[4096], second[4096];
+    tuned_path(path, sizeof path, "tuned.gguf");
+    tuned_path(again, sizeof again, "tuned-again.gguf");
+    tuned_path(second, sizeof second, "tuned-second.gguf");
+    REQUIRE(sl_tuned_file_write(lite_path, &th.h, &rec, path) == SL_OK);
+
+    sl_model *m;
+    REQUIRE(sl_model_open(path, &m) == SL_OK);
+    CHECK(sl_model_dim(m) == 1008);
+    CHECK(!sl_model_sparse(m));
+    CHECK(sl_model_zero_shot_dim(m) == 1000);
+    const char *id = sl_model_id(m), *prefix = "searchlite-tuned-2/";
+    CHECK_MSG(strncmp(id, prefix, strlen(prefix)) == 0 && strlen(id) == strlen(prefix) + 32, "id %s", id);
+    CHECK(strcmp(id, sl_model_id(lite)) != 0);
+
+    sl_model_training t;
+    REQUIRE(sl_model_training_info(m, &t) == SL_OK);
+    CHECK(t.tuned && t.head_dim == 8 && t.blend == 0.3f);
+    CHECK(!strcmp(t.base_id, sl_model_id(lite)));
+    CHECK(!strcmp(t.data, "coco-train80") && !strcmp(t.options, rec.options) && !strcmp(t.heldout, rec.heldout));
+    CHECK(t.n_images == 80 && t.n_captions == 400 && t.epochs == 3);
+    CHECK(t.zero_shot.r1 == 0.1f && t.zero_shot.r5 == 0.3f && t.zero_shot.r10 == 0.4f &&
+          t.zero_shot.median_rank == 12 && t.zero_shot.n_queries == 400);
+    CHECK(t.trained.r1 == 0.2f && t.trained.r5 == 0.45f && t.trained.r10 == 0.5f && t.trained.median_rank == 7 &&
+          t.trained.n_queries == 400);
+    REQUIRE(sl_model_training_info(lite, &t) == SL_OK);
+    CHECK(!t.tuned && t.head_dim == 0 && !strcmp(t.base_id, "") && !strcmp(t.data, "") && t.trained.n_queries == 0);
+    CHECK(sl_model_training_info(m, NULL) == SL_ERR_ARG);
+
+    check_embeddings(lite, m, &th.h, 8);
+
+    /* The id depends on the heads only: the same heads (another record)
+     * give the same id, another blend another id. */
+    sl_model *m2;
+    REQUIRE(sl_tuned_file_write(lite_path, &th.h, NULL, again) == SL_OK);
+    REQUIRE(sl_model_open(again, &m2) == SL_OK);
+    CHECK(!strcmp(sl_model_id(m2), id));
+    REQUIRE(sl_model_training_info(m2, &t) == SL_OK);
+    CHECK(t.tuned && !strcmp(t.data, "") && t.trained.n_queries == 0 && t.n_images == 0);
+    sl_model_free(m2);
+    th.h.blend = 0.31f;
+    REQUIRE(sl_tuned_file_write(lite_path, &th.h, NULL, again) == SL_OK);
+    REQUIRE(sl_model_open(again, &m2) == SL_OK);
+    CHECK(strcmp(sl_model_id(m2), id) != 0);
+    sl_model_free(m2);
+    th.h.blend = 0.3f;
+
+    /* A tuned base: its heads and record are replaced, its base id kept. */
+    const uint32_t di2[2] = {2280, 4}, dt2[3] = {1100, 6, 4};
+    test_heads th2;
+    make_heads(&th2, di2, 2, dt2, 3, 0.5f, 12);
+    REQUIRE(sl_tuned_file_write(path, &th2.h, NULL, second) == SL_OK);
+    CHECK(count_head_tensors(second) == 6);
+    REQUIRE(sl_model_open(second, &m2) == SL_OK);
+    CHECK(sl_model_dim(m2) == 1004);
+    REQUIRE(sl_model_training_info(m2, &t) == SL_OK);
+    CHECK(!strcmp(t.base_id, sl_model_id(lite)) && t.head_dim == 4 && t.blend == 0.5f && !strcmp(t.data, ""));
+    check_embeddings(lite, m2, &th2.h, 4);
+    sl_model_free(m2);
+
+    /* Heads that do not fit the base, or are invalid, are not written. */
+    char never[4096];
+    tuned_path(never, sizeof never, "never-tuned.gguf");
+    const uint32_t bad_in[2] = {2000, 8};
+    test_heads th3;
+    make_heads(&th3, bad_in, 2, dt, 2, 0.3f, 13);
+    CHECK(sl_tuned_file_write(lite_path, &th3.h, NULL, never) == SL_ERR_ARG);
+    th.h.blend = 2;
+    CHECK(sl_tuned_file_write(lite_path, &th.h, NULL, never) == SL_ERR_ARG);
+    th.h.blend = 0.3f;
+    CHECK(sl_tuned_file_write(NULL, &th.h, NULL, never) == SL_ERR_ARG);
+    FILE *f = fopen(never, "rb");
+    CHECK(f == NULL);
+    if (f) fclose(f);
+
+    test_tuned_corrupt(path);
+    sl_model_free(m);
+    free(th.mem);
+    free(th2.mem);
+    free(th3.mem);
+}
+
 int main(void) {
     test_data_dir();
     const char *path = sl_test_lite_model();
@@ -277,6 +544,7 @@ int main(void) {
     test_bad_files(path);
     test_build_errors();
     test_reproducible(path, sl_model_id(m));
+    test_tuned(path, m);
     sl_model_free(m);
     return sl_test_summary();
 }

@@ -7,9 +7,13 @@
  * new one when none is idle), runs it and gives it back. The set therefore
  * grows to the largest number of simultaneous callers and no further. They
  * are opened lazily, so opening a model to answer text queries costs only
- * the text side (docs/BENCHMARKS.md, cold start). */
+ * the text side (docs/BENCHMARKS.md, cold start).
+ *
+ * A tuned model (file version 2) runs the same zero-shot encoder, then its
+ * heads over the features, and returns the blend (model/heads.h). */
 #include "api/model_internal.h"
 #include "core/core.h"
+#include "model/heads.h"
 #include "model/lite_model.h"
 
 #include <pthread.h>
@@ -19,6 +23,9 @@
 struct sl_model {
     sl_lite_model *lite;
     size_t text_scratch; /* floats */
+    const sl_heads *heads; /* NULL: a zero-shot model */
+    uint32_t dim;          /* of the embeddings returned */
+    size_t head_scratch;   /* floats, for either head */
     pthread_mutex_t lock; /* guards the idle list */
     sl_tflite **idle;
     size_t n_idle, cap_idle;
@@ -40,6 +47,12 @@ sl_status sl_model_open(const char *path, sl_model **out) {
         return st;
     }
     m->text_scratch = sl_lite_model_text_scratch(m->lite);
+    m->heads = sl_lite_model_heads(m->lite);
+    m->dim = SL_LITE_CLASSES;
+    if (m->heads) {
+        m->dim += m->heads->image.layers[m->heads->image.n_layers - 1].out;
+        m->head_scratch = SL_MAX(sl_head_scratch(&m->heads->image), sl_head_scratch(&m->heads->text));
+    }
     *out = m;
     return SL_OK;
 }
@@ -53,22 +66,74 @@ void sl_model_free(sl_model *m) {
     free(m);
 }
 
-uint32_t sl_model_dim(const sl_model *m) { return m ? SL_LITE_CLASSES : 0; }
+uint32_t sl_model_dim(const sl_model *m) { return m ? m->dim : 0; }
+
+size_t sl_model_zero_shot_dim(const sl_model *m) { return m ? SL_LITE_CLASSES : 0; }
 
 const char *sl_model_id(const sl_model *m) { return m ? sl_lite_model_id(m->lite) : ""; }
 
-int sl_model_sparse(const sl_model *m) { return m != NULL; }
+/* The heads' part of a tuned embedding is dense. */
+int sl_model_sparse(const sl_model *m) { return m && !m->heads; }
+
+sl_status sl_model_training_info(const sl_model *m, sl_model_training *out) {
+    if (!out) return sl_fail(SL_ERR_ARG, "model training info: NULL output");
+    memset(out, 0, sizeof *out);
+    out->base_id = out->data = out->options = out->heldout = "";
+    if (!m) return sl_fail(SL_ERR_ARG, "model training info: NULL model");
+    if (!m->heads) return SL_OK;
+    const sl_train_record *r = sl_lite_model_record(m->lite);
+    out->tuned = 1;
+    out->head_dim = m->dim - SL_LITE_CLASSES;
+    out->blend = m->heads->blend;
+    out->base_id = sl_lite_model_base_id(m->lite);
+    out->data = r->data;
+    out->options = r->options;
+    out->heldout = r->heldout;
+    out->n_images = r->n_images;
+    out->n_captions = r->n_captions;
+    out->epochs = r->epochs;
+    const float *src[2] = {r->zero_shot, r->tuned};
+    sl_recall *dst[2] = {&out->zero_shot, &out->trained};
+    for (int i = 0; i < 2; i++) {
+        dst[i]->r1 = src[i][0];
+        dst[i]->r5 = src[i][1];
+        dst[i]->r10 = src[i][2];
+        dst[i]->median_rank = src[i][3];
+        dst[i]->n_queries = (size_t)r->n_heldout;
+    }
+    return SL_OK;
+}
 
 sl_status sl_model_embed_text(const sl_model *m, const char *text, float *out) {
     if (!m || !text || !out) return sl_fail(SL_ERR_ARG, "embed text: NULL argument");
-    return sl_model_text_features(m, text, NULL, out);
+    if (!m->heads) return sl_model_text_features(m, text, NULL, out);
+    /* One buffer: the encoder's scratch, the features x = [word mean, z],
+     * the head's scratch and its output p. */
+    const size_t wd = sl_lite_model_word_dim(m->lite), pd = m->dim - SL_LITE_CLASSES;
+    const size_t n = m->text_scratch + wd + SL_LITE_CLASSES + m->head_scratch + pd;
+    float *buf = sl_malloc_array(n, sizeof *buf);
+    if (!buf) {
+        memset(out, 0, m->dim * sizeof *out);
+        return sl_fail(SL_ERR_NOMEM, "embed text: out of memory");
+    }
+    float *x = buf + m->text_scratch, *z = x + wd, *hs = z + SL_LITE_CLASSES, *p = hs + m->head_scratch;
+    sl_status st = sl_lite_model_embed_text_ex(m->lite, text, strlen(text), buf, z, x);
+    if (st) {
+        /* No known word: no direction at all, as for the zero-shot model. */
+        memset(out, 0, m->dim * sizeof *out);
+    } else {
+        sl_head_apply(&m->heads->text, x, hs, p);
+        sl_heads_blend(m->heads->blend, z, SL_LITE_CLASSES, p, pd, out);
+    }
+    free(buf);
+    return st;
 }
 
 size_t sl_model_word_dim(const sl_model *m) { return m ? sl_lite_model_word_dim(m->lite) : 0; }
 
 /* MobileNetV2's pooled features; the file's network is checked to have
  * them when an image feature is asked for. */
-size_t sl_model_pooled_dim(const sl_model *m) { return m ? 1280 : 0; }
+size_t sl_model_pooled_dim(const sl_model *m) { return m ? SL_LITE_POOLED_DIM : 0; }
 
 sl_status sl_model_text_features(const sl_model *m, const char *text, float *word_mean, float *z) {
     if (!m || !text) return sl_fail(SL_ERR_ARG, "embed text: NULL argument");
@@ -129,7 +194,20 @@ static void give_back(sl_model *m, sl_tflite *t) {
 
 sl_status sl_model_embed_image(const sl_model *cm, const sl_image *image, float *out) {
     if (!out) return sl_fail(SL_ERR_ARG, "embed image: NULL argument");
-    return sl_model_image_features(cm, image, NULL, out);
+    if (!cm || !cm->heads) return sl_model_image_features(cm, image, NULL, out);
+    /* The features x = [pooled, z], the head's scratch and its output p. */
+    const size_t pd = cm->dim - SL_LITE_CLASSES;
+    const size_t n = SL_LITE_POOLED_DIM + SL_LITE_CLASSES + cm->head_scratch + pd;
+    float *buf = sl_malloc_array(n, sizeof *buf);
+    if (!buf) return sl_fail(SL_ERR_NOMEM, "embed image: out of memory");
+    float *x = buf, *z = x + SL_LITE_POOLED_DIM, *hs = z + SL_LITE_CLASSES, *p = hs + cm->head_scratch;
+    sl_status st = sl_model_image_features(cm, image, x, z);
+    if (!st) {
+        sl_head_apply(&cm->heads->image, x, hs, p);
+        sl_heads_blend(cm->heads->blend, z, SL_LITE_CLASSES, p, pd, out);
+    }
+    free(buf);
+    return st;
 }
 
 sl_status sl_model_image_features(const sl_model *cm, const sl_image *image, float *pooled, float *z) {

@@ -53,7 +53,7 @@ sl_status sl_features_compute(const sl_model *m, const sl_captions *caps, const 
     f->n_captions = caps->n_captions;
     f->pooled_dim = sl_model_pooled_dim(m);
     f->word_dim = sl_model_word_dim(m);
-    f->z_dim = sl_model_dim(m);
+    f->z_dim = sl_model_zero_shot_dim(m);
     f->image_dim = f->pooled_dim + f->z_dim;
     f->text_dim = f->word_dim + f->z_dim;
     size_t img_bytes, txt_bytes;

@@ -115,6 +115,10 @@ static inline sl_gguf_str sl_gguf_str_array_at(const sl_gguf_str_array *a, uint6
 /* The name of the i-th key (for listing). */
 sl_gguf_str sl_gguf_key_at(const sl_gguf *g, size_t i);
 sl_gguf_type sl_gguf_kv_type_at(const sl_gguf *g, size_t i);
+/* The serialized value of the i-th key as it lies in the file (the bytes
+ * after its type; validated at open), for copying it verbatim.
+ * Errors: SL_ERR_ARG (i out of range). */
+sl_status sl_gguf_kv_raw_at(const sl_gguf *g, size_t i, const void **value, size_t *size);
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -141,6 +145,15 @@ sl_status sl_gguf_set_str_array(sl_gguf_builder *b, const char *key,
 sl_status sl_gguf_add_tensor(sl_gguf_builder *b, const char *name,
                              sl_tensor_type type, uint32_t n_dims,
                              const uint64_t *dims, const void *data);
+
+/* Copies the i-th key of a file, of any type (scalars, strings, arrays of
+ * either), under the same name: how a derived file keeps its base's keys.
+ * Errors: SL_ERR_ARG (i out of range, a key holding a NUL byte, a key
+ * already set), SL_ERR_NOMEM. */
+sl_status sl_gguf_copy_kv(sl_gguf_builder *b, const sl_gguf *g, size_t i);
+/* Adds a tensor of a file (name, type, shape, bytes). Errors: those of
+ * sl_gguf_add_tensor; SL_ERR_ARG for a name holding a NUL byte. */
+sl_status sl_gguf_copy_tensor(sl_gguf_builder *b, const sl_gguf_tensor *t);
 
 /* Serializes to a new malloc'd buffer (caller frees). Alignment 32. */
 sl_status sl_gguf_builder_serialize(const sl_gguf_builder *b, uint8_t **data,

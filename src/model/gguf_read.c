@@ -16,6 +16,8 @@ typedef struct kv_entry {
     sl_gguf_type elem_type;   /* arrays */
     uint64_t count;           /* arrays */
     const uint8_t **strings;  /* string arrays: start of each element */
+    const uint8_t *raw;       /* the serialized value: bytes after the type */
+    size_t raw_len;
 } kv_entry;
 
 struct sl_gguf {
@@ -87,7 +89,7 @@ static int read_str(cursor *c, sl_gguf_str *s) {
     return 1;
 }
 
-static sl_status parse_kv(sl_gguf *g, cursor *c, kv_entry *e, size_t index) {
+static sl_status parse_kv_value(sl_gguf *g, cursor *c, kv_entry *e, size_t index) {
     if (!read_str(c, &e->key)) return sl_fail(SL_ERR_CORRUPT, "gguf: key %zu is truncated", index);
     uint32_t t;
     if (!read_u32(c, &t)) return sl_fail(SL_ERR_CORRUPT, "gguf: key '%.*s' has no type", (int)SL_MIN(e->key.len, 200), e->key.data);
@@ -129,6 +131,16 @@ static sl_status parse_kv(sl_gguf *g, cursor *c, kv_entry *e, size_t index) {
     return SL_OK;
 truncated:
     return sl_fail(SL_ERR_CORRUPT, "gguf: value of key '%.*s' is truncated", (int)SL_MIN(e->key.len, 200), e->key.data);
+}
+
+/* Also records where the serialized value lies, for copying it verbatim. */
+static sl_status parse_kv(sl_gguf *g, cursor *c, kv_entry *e, size_t index) {
+    sl_status st = parse_kv_value(g, c, e, index);
+    if (st) return st;
+    /* The key and its u32 type come first: 8 + len + 4 bytes. */
+    e->raw = (const uint8_t *)e->key.data + e->key.len + 4;
+    e->raw_len = (size_t)(c->p - e->raw);
+    return SL_OK;
 }
 
 static int str_cmp(const sl_gguf_str *a, const sl_gguf_str *b) {
@@ -319,6 +331,13 @@ sl_gguf_str sl_gguf_key_at(const sl_gguf *g, size_t i) {
 }
 sl_gguf_type sl_gguf_kv_type_at(const sl_gguf *g, size_t i) {
     return i < g->n_kv ? g->kv[i].type : (sl_gguf_type)-1;
+}
+
+sl_status sl_gguf_kv_raw_at(const sl_gguf *g, size_t i, const void **value, size_t *size) {
+    if (i >= g->n_kv) return sl_fail(SL_ERR_ARG, "gguf: key index %zu out of range", i);
+    *value = g->kv[i].raw;
+    *size = g->kv[i].raw_len;
+    return SL_OK;
 }
 
 const sl_gguf_tensor *sl_gguf_find_tensor(const sl_gguf *g, const char *name) {

@@ -179,6 +179,47 @@ sl_status sl_gguf_add_tensor(sl_gguf_builder *b, const char *name, sl_tensor_typ
     return SL_OK;
 }
 
+/* A NUL-terminated copy of a file string (names and keys are C strings in
+ * the builder); NULL with *st set when it holds a NUL or memory runs out. */
+static char *c_string(sl_gguf_str s, const char *what, sl_status *st) {
+    if (memchr(s.data, '\0', (size_t)s.len)) {
+        *st = sl_fail(SL_ERR_ARG, "gguf: %s '%.*s' holds a NUL byte", what, (int)SL_MIN(s.len, 200), s.data);
+        return NULL;
+    }
+    char *c = malloc((size_t)s.len + 1);
+    if (!c) {
+        *st = sl_fail(SL_ERR_NOMEM, "gguf: out of memory");
+        return NULL;
+    }
+    memcpy(c, s.data, (size_t)s.len);
+    c[s.len] = '\0';
+    return c;
+}
+
+sl_status sl_gguf_copy_kv(sl_gguf_builder *b, const sl_gguf *g, size_t i) {
+    const void *value;
+    size_t size;
+    sl_status st = sl_gguf_kv_raw_at(g, i, &value, &size);
+    if (st) return st;
+    char *key = c_string(sl_gguf_key_at(g, i), "key", &st);
+    if (!key) return st;
+    /* The reader validated the value's layout for its type, and the
+     * serialization is the same on both sides: copy the bytes. */
+    st = begin_kv(b, key, sl_gguf_kv_type_at(g, i));
+    if (!st && !put(&b->kv, value, size)) st = sl_fail(SL_ERR_NOMEM, "gguf: out of memory");
+    free(key);
+    return st;
+}
+
+sl_status sl_gguf_copy_tensor(sl_gguf_builder *b, const sl_gguf_tensor *t) {
+    sl_status st = SL_OK;
+    char *name = c_string(t->name, "tensor", &st);
+    if (!name) return st;
+    st = sl_gguf_add_tensor(b, name, t->type, t->n_dims, t->dims, t->data);
+    free(name);
+    return st;
+}
+
 static size_t align_up(size_t x) { return (x + GGUF_ALIGNMENT - 1) / GGUF_ALIGNMENT * GGUF_ALIGNMENT; }
 
 sl_status sl_gguf_builder_serialize(const sl_gguf_builder *b, uint8_t **data, size_t *size) {

@@ -8,7 +8,12 @@
 #include "lite.h"
 
 #define SL_LITE_ARCH "searchlite-lite"
+/* Plain lite files stay at version 1 (their ids start "searchlite-lite-1/");
+ * a file with trained heads is version 2 (tuned_file.h). Readers accept up
+ * to SL_MODEL_FILE_VERSION_MAX. */
 #define SL_LITE_FILE_VERSION 1u
+#define SL_TUNED_FILE_VERSION 2u
+#define SL_MODEL_FILE_VERSION_MAX 2u
 /* Longest searchlite.model_id accepted, with its NUL. */
 #define SL_LITE_MODEL_ID_MAX 128
 

@@ -3,6 +3,7 @@
 #include "lite_file.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,36 @@ struct sl_lite_model {
     const uint8_t *tflite;
     size_t tflite_size;
     char id[SL_LITE_MODEL_ID_MAX];
+    /* Tuned files only (has_heads): weights borrowed from the map, the
+     * record's strings copied (the file's are not NUL-terminated). */
+    int has_heads;
+    sl_heads heads;
+    sl_train_record rec;
+    char *rec_strings[3];
+    char base_id[SL_LITE_MODEL_ID_MAX];
 };
+
+/* A required key that is absent is a malformed file, not a lookup miss. */
+static sl_status required(sl_status st, const char *key) {
+    if (st == SL_ERR_NOT_FOUND) return sl_fail(SL_ERR_CORRUPT, "model file: key '%s' is missing", key);
+    return st;
+}
+
+/* Model ids are printed and stored in libraries: printable ASCII without
+ * spaces, shorter than the buffer. */
+static sl_status copy_id(const sl_gguf *g, const char *key, char out[SL_LITE_MODEL_ID_MAX]) {
+    sl_gguf_str id;
+    sl_status st = required(sl_gguf_get_str(g, key, &id), key);
+    if (st) return st;
+    if (id.len == 0 || id.len >= SL_LITE_MODEL_ID_MAX)
+        return sl_fail(SL_ERR_CORRUPT, "lite model: %s is empty or too long", key);
+    for (uint64_t i = 0; i < id.len; i++)
+        if (id.data[i] <= ' ' || id.data[i] > '~')
+            return sl_fail(SL_ERR_CORRUPT, "lite model: %s holds a non-printable byte", key);
+    memcpy(out, id.data, (size_t)id.len);
+    out[id.len] = '\0';
+    return SL_OK;
+}
 
 static uint64_t fnv1a(const char *s, size_t n) {
     uint64_t h = 1469598103934665603ull;
@@ -67,6 +97,171 @@ static int32_t find_word(const sl_lite_model *m, const char *s, size_t n) {
     return -1;
 }
 
+static int starts_with(sl_gguf_str s, const char *prefix) {
+    size_t n = strlen(prefix);
+    return s.len >= n && !memcmp(s.data, prefix, n);
+}
+
+/* searchlite.heads.<tower>_dims: in, hidden..., out. */
+static sl_status read_dims(const sl_gguf *g, const char *key, uint32_t dims[SL_HEAD_MAX_LAYERS + 1], size_t *n) {
+    sl_gguf_type et;
+    uint64_t count;
+    const void *elems;
+    sl_status st = required(sl_gguf_get_array(g, key, &et, &count, &elems), key);
+    if (st) return st;
+    if (et != SL_GGUF_U32 || count < 2 || count > SL_HEAD_MAX_LAYERS + 1)
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: %s must be 2 to %d u32 values", key, SL_HEAD_MAX_LAYERS + 1);
+    memcpy(dims, elems, (size_t)count * sizeof *dims); /* the file's bytes may be unaligned */
+    for (uint64_t i = 0; i < count; i++)
+        if (dims[i] < 1 || dims[i] > SL_HEAD_MAX_DIM)
+            return sl_fail(SL_ERR_CORRUPT, "tuned model: %s[%llu] = %u is out of range (1..%d)", key,
+                           (unsigned long long)i, dims[i], SL_HEAD_MAX_DIM);
+    *n = (size_t)count;
+    return SL_OK;
+}
+
+/* One F32 head tensor of exactly the given shape, read in place. The map is
+ * page-aligned, but a file may declare a tiny general.alignment: floats
+ * must still be aligned to be read where they lie. */
+static sl_status head_tensor(const sl_gguf *g, const char *name, uint32_t n_dims, uint64_t d0, uint64_t d1,
+                             const float **out) {
+    const sl_gguf_tensor *t = sl_gguf_find_tensor(g, name);
+    if (!t) return sl_fail(SL_ERR_CORRUPT, "tuned model: tensor '%s' is missing", name);
+    if (t->type != SL_TENSOR_F32 || t->n_dims != n_dims || t->dims[0] != d0 || (n_dims == 2 && t->dims[1] != d1)) {
+        if (n_dims == 1)
+            return sl_fail(SL_ERR_CORRUPT, "tuned model: tensor '%s' is not F32 of shape [%llu]", name,
+                           (unsigned long long)d0);
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: tensor '%s' is not F32 of shape [%llu, %llu]", name,
+                       (unsigned long long)d0, (unsigned long long)d1);
+    }
+    if ((uintptr_t)t->data % _Alignof(float))
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: tensor '%s' is not aligned", name);
+    *out = t->data;
+    return SL_OK;
+}
+
+static sl_status load_head(const sl_gguf *g, const char *tower, const uint32_t *dims, size_t n_dims, sl_head *h) {
+    h->n_layers = n_dims - 1;
+    for (size_t l = 0; l + 1 < n_dims; l++) {
+        sl_head_layer *L = &h->layers[l];
+        L->in = dims[l];
+        L->out = dims[l + 1];
+        char name[64];
+        snprintf(name, sizeof name, "heads.%s.layer%zu.weight", tower, l);
+        sl_status st = head_tensor(g, name, 2, L->in, L->out, &L->weight);
+        if (st) return st;
+        snprintf(name, sizeof name, "heads.%s.layer%zu.bias", tower, l);
+        if ((st = head_tensor(g, name, 1, L->out, 0, &L->bias))) return st;
+    }
+    return SL_OK;
+}
+
+/* An optional record string: "" when absent, copied with a NUL. */
+static sl_status record_str(sl_lite_model *m, const char *key, size_t slot, const char **out) {
+    sl_gguf_str s;
+    sl_status st = sl_gguf_get_str(m->g, key, &s);
+    *out = "";
+    if (st == SL_ERR_NOT_FOUND) return SL_OK;
+    if (st) return st;
+    if (!(m->rec_strings[slot] = malloc((size_t)s.len + 1)))
+        return sl_fail(SL_ERR_NOMEM, "tuned model: out of memory");
+    memcpy(m->rec_strings[slot], s.data, (size_t)s.len);
+    m->rec_strings[slot][s.len] = '\0';
+    *out = m->rec_strings[slot];
+    return SL_OK;
+}
+
+static sl_status record_scores(const sl_gguf *g, const char *key, float out[4]) {
+    sl_gguf_type et;
+    uint64_t count;
+    const void *elems;
+    sl_status st = sl_gguf_get_array(g, key, &et, &count, &elems);
+    if (st == SL_ERR_NOT_FOUND) return SL_OK;
+    if (st) return st;
+    if (et != SL_GGUF_F32 || count != 4) return sl_fail(SL_ERR_CORRUPT, "tuned model: %s must be 4 f32 values", key);
+    memcpy(out, elems, 4 * sizeof *out);
+    return SL_OK;
+}
+
+static sl_status record_u64(const sl_gguf *g, const char *key, uint64_t *out) {
+    sl_status st = sl_gguf_get_u64(g, key, out);
+    return st == SL_ERR_NOT_FOUND ? SL_OK : st;
+}
+
+static sl_status load_record(sl_lite_model *m) {
+    sl_train_record *r = &m->rec;
+    sl_status st;
+    if ((st = record_str(m, "searchlite.train.data", 0, &r->data)) ||
+        (st = record_str(m, "searchlite.train.options", 1, &r->options)) ||
+        (st = record_str(m, "searchlite.train.heldout", 2, &r->heldout)) ||
+        (st = record_u64(m->g, "searchlite.train.images", &r->n_images)) ||
+        (st = record_u64(m->g, "searchlite.train.captions", &r->n_captions)) ||
+        (st = record_u64(m->g, "searchlite.train.heldout_queries", &r->n_heldout)) ||
+        (st = record_scores(m->g, "searchlite.train.zero_shot", r->zero_shot)) ||
+        (st = record_scores(m->g, "searchlite.train.tuned", r->tuned)))
+        return st;
+    st = sl_gguf_get_u32(m->g, "searchlite.train.epochs", &r->epochs);
+    return st == SL_ERR_NOT_FOUND ? SL_OK : st;
+}
+
+/* The heads of a version-2 file, after the base model validated (the text
+ * head's input size depends on its word dimension). Everything is checked
+ * against everything else: the dims arrays against the tensors' shapes and
+ * the features the heads read, the head dim against embedding_dim, the
+ * weights for finiteness, and the model id against a digest of the heads,
+ * so a file whose heads were edited under an old id is refused rather than
+ * mixed into a library made by other weights. */
+static sl_status load_heads(sl_lite_model *m, uint32_t emb) {
+    const sl_gguf *g = m->g;
+    uint32_t di[SL_HEAD_MAX_LAYERS + 1], dt[SL_HEAD_MAX_LAYERS + 1], dim;
+    size_t ni, nt;
+    sl_status st;
+    if ((st = read_dims(g, "searchlite.heads.image_dims", di, &ni)) ||
+        (st = read_dims(g, "searchlite.heads.text_dims", dt, &nt)) ||
+        (st = required(sl_gguf_get_u32(g, "searchlite.heads.dim", &dim), "searchlite.heads.dim")) ||
+        (st = required(sl_gguf_get_f32(g, "searchlite.heads.blend", &m->heads.blend), "searchlite.heads.blend")) ||
+        (st = copy_id(g, "searchlite.heads.base_model_id", m->base_id)))
+        return st;
+    if (di[ni - 1] != dim || dt[nt - 1] != dim)
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: the heads end in %u and %u values, searchlite.heads.dim is %u",
+                       di[ni - 1], dt[nt - 1], dim);
+    if (di[0] != SL_LITE_POOLED_DIM + SL_LITE_CLASSES)
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: the image head reads %u values, the image features are %d", di[0],
+                       SL_LITE_POOLED_DIM + SL_LITE_CLASSES);
+    if (dt[0] != m->dim + SL_LITE_CLASSES)
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: the text head reads %u values, the text features are %zu", dt[0],
+                       m->dim + SL_LITE_CLASSES);
+    if (emb != SL_LITE_CLASSES + dim)
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: embedding_dim %u (expected 1000 + head dim %u)", emb, dim);
+    if ((st = load_head(g, "image", di, ni, &m->heads.image)) || (st = load_head(g, "text", dt, nt, &m->heads.text)))
+        return st;
+    /* Every tensor the dims describe is there; nothing else may be. */
+    size_t n_head_tensors = 0;
+    for (size_t i = 0; i < sl_gguf_tensor_count(g); i++)
+        n_head_tensors += starts_with(sl_gguf_tensor_at(g, i)->name, "heads.");
+    if (n_head_tensors != 2 * (ni - 1 + nt - 1))
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: %zu heads.* tensors, the dims arrays describe %zu",
+                       n_head_tensors, 2 * (ni - 1 + nt - 1));
+    if ((st = sl_heads_check(&m->heads))) return sl_fail_prefix(st, "tuned model");
+    char want[SL_LITE_MODEL_ID_MAX];
+    if ((st = sl_tuned_model_id(m->base_id, &m->heads, want))) return st;
+    if (strcmp(want, m->id))
+        return sl_fail(SL_ERR_CORRUPT, "tuned model: searchlite.model_id %s does not match its heads (%s)", m->id,
+                       want);
+    m->has_heads = 1;
+    return load_record(m);
+}
+
+/* A version-2 file is recognized by its heads; heads in a version-1 file or
+ * a version-2 file without them are inconsistent. */
+static int has_head_parts(const sl_gguf *g) {
+    for (size_t i = 0; i < sl_gguf_kv_count(g); i++)
+        if (starts_with(sl_gguf_key_at(g, i), "searchlite.heads.")) return 1;
+    for (size_t i = 0; i < sl_gguf_tensor_count(g); i++)
+        if (starts_with(sl_gguf_tensor_at(g, i)->name, "heads.")) return 1;
+    return 0;
+}
+
 static sl_status validate(sl_lite_model *m) {
     sl_status st = SL_OK;
     sl_gguf_str arch;
@@ -74,22 +269,22 @@ static sl_status validate(sl_lite_model *m) {
     if (sl_gguf_get_str(m->g, "general.architecture", &arch) || arch.len != strlen(SL_LITE_ARCH) ||
         memcmp(arch.data, SL_LITE_ARCH, (size_t)arch.len))
         return sl_fail(SL_ERR_CORRUPT, "not a searchlite lite model (general.architecture)");
-    if ((st = sl_gguf_get_u32(m->g, "searchlite.file_version", &version))) return st;
-    if (version > SL_LITE_FILE_VERSION)
+    if ((st = required(sl_gguf_get_u32(m->g, "searchlite.file_version", &version), "searchlite.file_version")))
+        return st;
+    if (version > SL_MODEL_FILE_VERSION_MAX)
         return sl_fail(SL_ERR_UNSUPPORTED, "lite model: file version %u is newer than this searchlite (%u)", version,
-                       SL_LITE_FILE_VERSION);
-    sl_gguf_str id;
-    if ((st = sl_gguf_get_str(m->g, "searchlite.model_id", &id))) return st;
-    if (id.len == 0 || id.len >= SL_LITE_MODEL_ID_MAX)
-        return sl_fail(SL_ERR_CORRUPT, "lite model: searchlite.model_id is empty or too long");
-    for (uint64_t i = 0; i < id.len; i++)
-        if (id.data[i] <= ' ' || id.data[i] > '~')
-            return sl_fail(SL_ERR_CORRUPT, "lite model: searchlite.model_id holds a non-printable byte");
-    memcpy(m->id, id.data, (size_t)id.len);
-    m->id[id.len] = '\0';
-    if ((st = sl_gguf_get_u32(m->g, "searchlite.embedding_dim", &emb))) return st;
-    if (emb != SL_LITE_CLASSES) return sl_fail(SL_ERR_CORRUPT, "lite model: embedding_dim %u (expected 1000)", emb);
-    if ((st = sl_gguf_get_str_array(m->g, "searchlite.vocab.words", &m->words))) return st;
+                       SL_MODEL_FILE_VERSION_MAX);
+    const int heads = has_head_parts(m->g);
+    if (heads != (version == SL_TUNED_FILE_VERSION))
+        return sl_fail(SL_ERR_CORRUPT, "model file: version %u %s trained heads", version,
+                       heads ? "cannot hold" : "has no");
+    if ((st = copy_id(m->g, "searchlite.model_id", m->id))) return st;
+    if ((st = required(sl_gguf_get_u32(m->g, "searchlite.embedding_dim", &emb), "searchlite.embedding_dim")))
+        return st;
+    if (!heads && emb != SL_LITE_CLASSES)
+        return sl_fail(SL_ERR_CORRUPT, "lite model: embedding_dim %u (expected 1000)", emb);
+    if ((st = required(sl_gguf_get_str_array(m->g, "searchlite.vocab.words", &m->words), "searchlite.vocab.words")))
+        return st;
     const uint64_t n_words = m->words.count;
     const sl_gguf_tensor *tf = tensor(m, "image.tflite", SL_TENSOR_I8, 1, &st);
     const sl_gguf_tensor *sy = tf ? tensor(m, "lite.synonyms", SL_TENSOR_F32, 2, &st) : NULL;
@@ -136,6 +331,8 @@ static sl_status validate(sl_lite_model *m) {
     m->labels.syn_class = (uint32_t *)(uintptr_t)cls;
     m->labels.class_first = (uint32_t *)(uintptr_t)first;
     memcpy(m->labels.hub, hub, sizeof m->labels.hub);
+    if (heads && (st = load_heads(m, emb))) return st;
+    if (!heads) memcpy(m->base_id, m->id, sizeof m->id);
     return build_hash(m);
 }
 
@@ -157,6 +354,7 @@ sl_status sl_lite_model_open(const char *path, sl_lite_model **out) {
 void sl_lite_model_free(sl_lite_model *m) {
     if (!m) return;
     free(m->hash);
+    for (size_t i = 0; i < SL_ARRAY_LEN(m->rec_strings); i++) free(m->rec_strings[i]);
     sl_gguf_free(m->g);
     sl_mmap_close(&m->map);
     free(m);
@@ -233,3 +431,11 @@ void sl_lite_model_tflite(const sl_lite_model *m, const uint8_t **data, size_t *
 const char *sl_lite_model_id(const sl_lite_model *m) { return m->id; }
 
 const sl_lite_labels *sl_lite_model_labels(const sl_lite_model *m) { return &m->labels; }
+
+const char *sl_lite_model_base_id(const sl_lite_model *m) { return m->base_id; }
+
+const sl_heads *sl_lite_model_heads(const sl_lite_model *m) { return m->has_heads ? &m->heads : NULL; }
+
+const sl_train_record *sl_lite_model_record(const sl_lite_model *m) { return m->has_heads ? &m->rec : NULL; }
+
+const sl_gguf *sl_lite_model_gguf(const sl_lite_model *m) { return m->g; }

@@ -7,12 +7,19 @@
 #define SL_MODEL_LITE_MODEL_H
 
 #include "lite.h"
+#include "tuned_file.h"
+
+/* Floats of the image network's global-pool output (MobileNetV2), the
+ * image features the heads read besides z. */
+#define SL_LITE_POOLED_DIM 1280
 
 typedef struct sl_lite_model sl_lite_model;
 
-/* Errors: SL_ERR_IO, SL_ERR_CORRUPT (not a lite model, inconsistent sizes
- * or values, with a message naming the key or tensor), SL_ERR_UNSUPPORTED
- * (a newer file version), SL_ERR_NOMEM. */
+/* Opens a lite model file (version 1) or a tuned one (version 2: the same
+ * plus trained heads, tuned_file.h). Errors: SL_ERR_IO, SL_ERR_CORRUPT (not
+ * a lite model, inconsistent sizes or values, heads that do not fit or hold
+ * non-finite weights, with a message naming the key or tensor),
+ * SL_ERR_UNSUPPORTED (a newer file version), SL_ERR_NOMEM. */
 sl_status sl_lite_model_open(const char *path, sl_lite_model **out);
 void sl_lite_model_free(sl_lite_model *m);
 
@@ -32,8 +39,20 @@ sl_status sl_lite_model_embed_text_ex(const sl_lite_model *m, const char *text, 
                                       float out[SL_LITE_CLASSES], float *word_mean);
 size_t sl_lite_model_word_dim(const sl_lite_model *m);
 
-/* searchlite.model_id (docs/MODEL.md). */
+/* searchlite.model_id (docs/MODEL.md): of the tuned model when the file
+ * has heads. */
 const char *sl_lite_model_id(const sl_lite_model *m);
+/* The id of the zero-shot model: the file's own for a lite file,
+ * searchlite.heads.base_model_id for a tuned one. */
+const char *sl_lite_model_base_id(const sl_lite_model *m);
+/* The trained heads (tensors borrowed from the map, checked with
+ * sl_heads_check at open) or NULL for a zero-shot file. */
+const sl_heads *sl_lite_model_heads(const sl_lite_model *m);
+/* How the heads were trained (strings borrowed, "" when absent; numbers 0
+ * when absent), or NULL for a zero-shot file. */
+const sl_train_record *sl_lite_model_record(const sl_lite_model *m);
+/* The parsed file (for copying it into a derived file). */
+const sl_gguf *sl_lite_model_gguf(const sl_lite_model *m);
 /* The TFLite image model bytes inside the file (borrowed). */
 void sl_lite_model_tflite(const sl_lite_model *m, const uint8_t **data, size_t *size);
 /* The class labels (borrowed, length-delimited). */

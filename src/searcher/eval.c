@@ -48,7 +48,7 @@ static int cmp_u32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void summarize(uint32_t *ranks, size_t n, sl_recall *out) {
+void sl_eval_summarize(uint32_t *ranks, size_t n, sl_recall *out) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (ranks[i]) ranks[m++] = ranks[i];
@@ -86,8 +86,8 @@ sl_status sl_eval_retrieval(const float *img, size_t n_img, const float *cap, si
     } else {
         sl_pool_run(pool, n_cap, t2i_task, &j);
         sl_pool_run(pool, n_img, i2t_task, &j);
-        summarize(j.t2i_rank, n_cap, t2i);
-        summarize(j.i2t_best, n_img, i2t);
+        sl_eval_summarize(j.t2i_rank, n_cap, t2i);
+        sl_eval_summarize(j.i2t_best, n_img, i2t);
     }
     free(j.t2i_rank);
     free(j.i2t_best);

@@ -20,4 +20,8 @@ sl_status sl_eval_retrieval(const float *img, size_t n_img, const float *cap, si
                             const uint32_t *cap_img, size_t dim, sl_pool *pool, sl_recall *t2i,
                             sl_recall *i2t);
 
+/* Recall@1/5/10 and median rank of ranks[0..n) (1 = first; 0 = no query,
+ * skipped). Sorts ranks in place. */
+void sl_eval_summarize(uint32_t *ranks, size_t n, sl_recall *out);
+
 #endif

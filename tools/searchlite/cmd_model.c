@@ -17,7 +17,10 @@ static void usage(FILE *out) {
             "       MobileNetV2 classifier, the ImageNet labels and the GloVe word vectors\n"
             "       (fetch them with scripts/fetch-assets.sh models wordvecs). Takes a few\n"
             "       seconds; the file is written atomically.\n"
-            "info   prints a model's identity, dimension and size.\n"
+            "info   prints a model's identity, dimension and size; for a tuned model\n"
+            "       (trained heads, docs/MODEL.md) also the head dimension, the blend,\n"
+            "       the zero-shot model it builds on, what it was trained on and how,\n"
+            "       and its held-out text->image scores next to the zero-shot ones.\n"
             "\n"
             "build options:\n"
             "  --out FILE       where to write (default: the default model,\n"
@@ -117,6 +120,30 @@ static int build(int argc, char **argv) {
     return 0;
 }
 
+static void print_scores(const char *name, const sl_recall *r) {
+    printf("  %-10s R@1 %5.1f%%  R@5 %5.1f%%  R@10 %5.1f%%  median rank %g\n", name, 100 * r->r1, 100 * r->r5,
+           100 * r->r10, r->median_rank);
+}
+
+static void print_training(const sl_model_training *t) {
+    printf("tuned      heads of dimension %u, blend %.3g\n", t->head_dim, (double)t->blend);
+    printf("base       %s\n", t->base_id);
+    if (t->data[0] || t->n_images || t->n_captions || t->epochs)
+        printf("trained on %s (%llu images, %llu captions), %u epochs\n", t->data[0] ? t->data : "(not named)",
+               (unsigned long long)t->n_images, (unsigned long long)t->n_captions, t->epochs);
+    else
+        printf("trained on (not recorded)\n");
+    if (t->options[0]) printf("options    %s\n", t->options);
+    if (!t->trained.n_queries) {
+        printf("held out   not measured\n");
+        return;
+    }
+    printf("held out   text->image over %zu queries%s%s\n", t->trained.n_queries, t->heldout[0] ? ", " : "",
+           t->heldout);
+    print_scores("zero-shot", &t->zero_shot);
+    print_scores("tuned", &t->trained);
+}
+
 static int info(int argc, char **argv) {
     if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
         if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -137,6 +164,8 @@ static int info(int argc, char **argv) {
     long long size = stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
     printf("path       %s\nid         %s\ndimension  %u\nsparse     %s\nsize       %.1f MB\nopened in  %.1f ms\n",
            path, sl_model_id(m), sl_model_dim(m), sl_model_sparse(m) ? "yes" : "no", size / 1e6, ms);
+    sl_model_training t;
+    if (sl_model_training_info(m, &t) == SL_OK && t.tuned) print_training(&t);
     sl_model_free(m);
     return 0;
 }

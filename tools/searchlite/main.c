@@ -13,6 +13,7 @@ static const sl_command commands[] = {
     {"index", "add folders of photos to the library (new and changed files)", cmd_index},
     {"export", "write the library as one read-only app file for apps", cmd_export},
     {"eval", "measure retrieval (Recall@K) on a COCO captions set", cmd_eval},
+    {"train", "train the dual encoder's heads on captioned images (a tuned model)", cmd_train},
     {"model", "build the default model, or describe a model file", cmd_model},
     {"classify", "label images with a TFLite classifier (top-k classes)", cmd_classify},
 };

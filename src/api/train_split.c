@@ -1,0 +1,89 @@
+/* Splits of the training images (train_split.h). */
+#include "api/train_split.h"
+#include "train/rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+sl_status sl_image_captions_build(const uint32_t *caption_image, const uint8_t *caption_known, size_t n_captions,
+                                  size_t n_images, sl_image_captions *out) {
+    memset(out, 0, sizeof *out);
+    out->first = calloc(n_images + 1, sizeof *out->first);
+    out->list = sl_malloc_array(n_captions ? n_captions : 1, sizeof *out->list);
+    if (!out->first || !out->list) {
+        sl_image_captions_free(out);
+        return sl_fail(SL_ERR_NOMEM, "train: out of memory");
+    }
+    out->n_images = n_images;
+    for (size_t a = 0; a < n_captions; a++) {
+        if (caption_image[a] >= n_images) {
+            sl_image_captions_free(out);
+            return sl_fail(SL_ERR_ARG, "train: caption %zu names image %u of %zu", a, caption_image[a], n_images);
+        }
+        if (caption_known[a]) out->first[caption_image[a] + 1]++;
+    }
+    for (size_t i = 0; i < n_images; i++) out->first[i + 1] += out->first[i];
+    uint32_t *next = sl_malloc_array(n_images ? n_images : 1, sizeof *next);
+    if (!next) {
+        sl_image_captions_free(out);
+        return sl_fail(SL_ERR_NOMEM, "train: out of memory");
+    }
+    memcpy(next, out->first, n_images * sizeof *next);
+    for (size_t a = 0; a < n_captions; a++)
+        if (caption_known[a]) out->list[next[caption_image[a]]++] = (uint32_t)a;
+    free(next);
+    return SL_OK;
+}
+
+void sl_image_captions_free(sl_image_captions *c) {
+    if (!c) return;
+    free(c->first);
+    free(c->list);
+    memset(c, 0, sizeof *c);
+}
+
+/* Uniform in [0, n) without modulo bias worth caring about at these sizes
+ * (n < 2^32: the bias of a 64-bit draw is below 2^-32). */
+static size_t below(uint64_t *state, size_t n) { return (size_t)(sl_rng_next(state) % n); }
+
+void sl_shuffle_indices(uint32_t *idx, size_t n, uint64_t seed) {
+    uint64_t s = seed;
+    for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = below(&s, i);
+        uint32_t t = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = t;
+    }
+}
+
+void sl_split_folds(size_t n_images, int k, uint64_t seed, uint8_t *fold_of) {
+    uint32_t *perm = sl_malloc_array(n_images ? n_images : 1, sizeof *perm);
+    if (!perm) { /* deterministic fallback with no randomness: never fails */
+        for (size_t i = 0; i < n_images; i++) fold_of[i] = (uint8_t)(i % (size_t)k);
+        return;
+    }
+    sl_shuffle_indices(perm, n_images, seed ^ 0x666f6c6473ull /* "folds" */);
+    for (size_t r = 0; r < n_images; r++) fold_of[perm[r]] = (uint8_t)(r % (size_t)k);
+    free(perm);
+}
+
+void sl_split_holdout(const uint32_t *imgs, size_t n, float frac, uint64_t seed, uint32_t *train, uint32_t *val,
+                      size_t *n_val) {
+    size_t nv = (size_t)lround((double)frac * (double)n);
+    if (nv < 1) nv = 1;
+    if (n >= 2 && nv > n - 2) nv = n - 2;
+    /* permute positions, then take the first nv as validation */
+    uint64_t s = seed ^ 0x686f6c646f7574ull; /* "holdout" */
+    for (size_t i = 0; i < n; i++) train[i] = imgs[i];
+    for (size_t i = n; i > 1; i--) {
+        size_t j = below(&s, i);
+        uint32_t t = train[i - 1];
+        train[i - 1] = train[j];
+        train[j] = t;
+    }
+    memcpy(val, train, nv * sizeof *val);
+    memmove(train, train + nv, (n - nv) * sizeof *train);
+    *n_val = nv;
+}
