@@ -260,7 +260,8 @@ SL_API const char *sl_labels_get(const sl_labels *labels, size_t i);
 SL_API sl_status sl_data_dir(char *buf, size_t size);
 
 /* Default file names inside sl_data_dir(). */
-#define SL_DEFAULT_MODEL_NAME "model-lite.gguf"
+#define SL_DEFAULT_MODEL_NAME "model.gguf"           /* the tuned default model */
+#define SL_DEFAULT_LITE_MODEL_NAME "model-lite.gguf" /* the zero-shot model it is trained from */
 #define SL_DEFAULT_LIBRARY_NAME "library.db"
 
 /* Retrieval quality. rank = 1 + candidates scoring strictly higher + equal
@@ -626,9 +627,9 @@ typedef struct sl_train_opts {
     int batch;          /* pairs per step, default 128 (2..1024) */
     float lr;           /* peak learning rate, default 1e-3 (warm-up, then cosine decay) */
     float weight_decay; /* AdamW's decoupled decay, default 0.05 */
-    float dropout;      /* on the hidden layer, default 0.1 */
+    float dropout;      /* on the hidden layer, default 0.3 */
     uint32_t dim;       /* head output size, default 128 */
-    uint32_t hidden;    /* hidden layer size, default 512; 0 = linear heads */
+    uint32_t hidden;    /* hidden layer size, default 1024; 0 = linear heads */
     uint64_t seed;      /* weights, sampling and splits, default 1 */
     int n_threads;      /* <= 0: 2. Results are identical for a given seed
                            and thread count */

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the whole path on the bundled default data.
 #   1. fetch the assets (copied from ../shared, else downloaded and checked);
-#   2. build the default model once (searchlite model build);
+#   2. build the default model once (searchlite model build: the zero-shot
+#      model, then heads trained on coco-train1600 + coco-train80 with 5-fold
+#      cross-validation, about a minute);
 #   3. index the 80 COCO photos of coco-train80 with their captions into a
 #      demo library (not your personal one);
 #   4. run a few text queries and an image query, and write a gallery page.
@@ -12,7 +14,7 @@ bin=${1:-$here/../build/searchlite}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 out=$(dirname "$bin")/demo
 assets=$("$here/fetch-assets.sh" --dir)
-"$here/fetch-assets.sh" models coco-train80 wordvecs
+"$here/fetch-assets.sh" models coco-train80 coco-train1600 wordvecs
 mkdir -p "$out"
 library="$out/library.db"
 page="$out/gallery.html"

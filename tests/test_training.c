@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { N_IMG = 24 }; /* small: this test also runs under the sanitizers */
 
@@ -131,6 +132,45 @@ int main(void) {
     if (info.blend > 0)
         CHECK_MSG(quality(&et_.text_to_image) > quality(&ez.text_to_image), "tuned %.3f vs zero-shot %.3f",
                   quality(&et_.text_to_image), quality(&ez.text_to_image));
+    /* a library indexed with the lite model, then with the tuned one:
+     * every embedding is replaced, the library searches at the new size,
+     * and a searcher of the old model is refused */
+    char lib_path[1100], photos[1100], link[2300], from[2300];
+    snprintf(lib_path, sizeof lib_path, "%s/library.db", dir);
+    snprintf(photos, sizeof photos, "%s/photos", dir);
+    REQUIRE(mkdir(photos, 0755) == 0);
+    const char *names[3] = {"000000000790.jpg", "000000030752.jpg", "000000037666.jpg"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(from, sizeof from, "%s/%s", images, names[i]);
+        snprintf(link, sizeof link, "%s/%s", photos, names[i]);
+        size_t n;
+        uint8_t *bytes = sl_test_read(from, &n);
+        FILE *f = fopen(link, "wb");
+        REQUIRE(f && fwrite(bytes, 1, n, f) == n && fclose(f) == 0);
+        free(bytes);
+    }
+    const char *roots[1] = {photos};
+    sl_library *lib = NULL;
+    sl_index_stats is;
+    REQUIRE(sl_library_open(lib_path, 1, &lib) == SL_OK);
+    CHECK(sl_library_index(lib, lite, roots, 1, NULL, &is) == SL_OK && is.embedded == 3);
+    CHECK(sl_library_index(lib, tuned, roots, 1, NULL, &is) == SL_OK && is.embedded == 3 && is.unchanged == 0);
+    CHECK(sl_library_index(lib, tuned, roots, 1, NULL, &is) == SL_OK && is.embedded == 0 && is.unchanged == 3);
+    sl_library_close(lib);
+    sl_searcher *srch = NULL;
+    CHECK(sl_searcher_open(lite, lib_path, NULL, &srch) == SL_ERR_STATE && srch == NULL);
+    REQUIRE(sl_searcher_open(tuned, lib_path, NULL, &srch) == SL_OK);
+    sl_results *hits = NULL;
+    REQUIRE(sl_search_text(srch, "a dog on a truck", 3, &hits) == SL_OK);
+    CHECK(hits->n == 3 && hits->hits[0].similarity >= hits->hits[2].similarity);
+    /* the score is the dot product of the tuned embeddings */
+    float ei[1016];
+    REQUIRE(sl_model_embed_file(tuned, hits->hits[0].path, ei, NULL, NULL) == SL_OK);
+    double dot = 0;
+    for (int i = 0; i < 1016; i++) dot += (double)ei[i] * et[i];
+    CHECK(fabs(dot - hits->hits[0].similarity) < 1e-5);
+    sl_results_free(hits);
+    sl_searcher_free(srch);
     sl_model_free(tuned);
 
     /* 2. the same run from the cache: the same model byte for byte */

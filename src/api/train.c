@@ -25,9 +25,9 @@ void sl_train_opts_init(sl_train_opts *o) {
     o->batch = 128;
     o->lr = 1e-3f;
     o->weight_decay = 0.05f;
-    o->dropout = 0.1f;
+    o->dropout = 0.3f;
     o->dim = 128;
-    o->hidden = 512;
+    o->hidden = 1024;
     o->seed = 1;
     o->n_threads = 2;
     o->val_split = 0.1f;

@@ -37,9 +37,9 @@ static void usage(FILE *out) {
             "  --batch N          pairs per step (default 128)\n"
             "  --lr X             peak learning rate (default 0.001)\n"
             "  --weight-decay X   AdamW weight decay (default 0.05)\n"
-            "  --dropout X        dropout on the hidden layer (default 0.1)\n"
+            "  --dropout X        dropout on the hidden layer (default 0.3)\n"
             "  --dim N            head output size (default 128)\n"
-            "  --hidden N         hidden layer size, 0 for linear heads (default 512)\n"
+            "  --hidden N         hidden layer size, 0 for linear heads (default 1024)\n"
             "  --seed N           seed of weights, sampling and splits (default 1)\n"
             "  --threads N        threads (default 2); same seed and threads, same model\n"
             "other:\n"
@@ -53,17 +53,12 @@ static void usage(FILE *out) {
             "exit status: 0 on success, 1 on failure, 2 for a usage error.\n");
 }
 
-typedef struct progress_state {
-    int tty, quiet;
-    double last;
-} progress_state;
-
 static void print_recall_row(const char *name, const sl_recall *r) {
     printf("  %-22s %6.1f%% %6.1f%% %6.1f%% %8.1f\n", name, 100 * r->r1, 100 * r->r5, 100 * r->r10, r->median_rank);
 }
 
-static int on_progress(void *user, const sl_train_progress *p) {
-    progress_state *s = user;
+int cli_train_progress(void *user, const sl_train_progress *p) {
+    cli_train_state *s = user;
     if (p->phase == SL_TRAIN_FOLD) {
         /* the fold results are part of the output, not progress */
         if (s->tty && !s->quiet) fputs("\r\033[K", stderr);
@@ -103,13 +98,34 @@ static int parse_float(const char *opt, const char *v, double lo, double hi, flo
     return 1;
 }
 
-static int default_cache(char *buf, size_t size) {
+int cli_feature_cache_dir(char *buf, size_t size) {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int n;
     if (xdg && *xdg) n = snprintf(buf, size, "%s/searchlite/features", xdg);
     else if (home && *home) n = snprintf(buf, size, "%s/.cache/searchlite/features", home);
     else return 0;
-    return n > 0 && (size_t)n < size;
+    if (n <= 0 || (size_t)n >= size) return 0;
+    /* the folder itself: cli_make_parent_dirs makes the parents of a path */
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/x", buf);
+    return cli_make_parent_dirs(probe);
+}
+
+void cli_print_train_report(const sl_train_report *r) {
+    printf("%zu images, %zu captions (%zu without a known word); features %s in %.1f s, training %.1f s\n",
+           r->n_images, r->n_captions, r->n_captions_unknown, r->features_from_cache ? "from the cache" : "computed",
+           r->seconds_features, r->seconds_train);
+    printf("  %-22s %7s %7s %7s %8s\n", "text->image", "R@1", "R@5", "R@10", "median");
+    if (r->folds) {
+        char name[64];
+        snprintf(name, sizeof name, "%d-fold mean zero-shot", r->folds);
+        print_recall_row(name, &r->cv_zero_shot);
+        snprintf(name, sizeof name, "%d-fold mean tuned", r->folds);
+        print_recall_row(name, &r->cv_tuned);
+    }
+    print_recall_row("validation zero-shot", &r->val_zero_shot);
+    print_recall_row("validation tuned", &r->val_tuned);
+    printf("blend %.2f, best epoch %d\n", (double)r->blend, r->epochs);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -225,12 +241,14 @@ int cmd_train(int argc, char **argv) {
         return 2;
     }
     if (!no_cache) {
-        if (cache) snprintf(cache_dir, sizeof cache_dir, "%s", cache);
-        else if (!default_cache(cache_dir, sizeof cache_dir)) no_cache = 1;
-        /* the folder itself: cli_make_parent_dirs makes the parents of a path */
-        char probe[4200];
-        snprintf(probe, sizeof probe, "%s/x", cache_dir);
-        if (!no_cache && !cli_make_parent_dirs(probe)) return 1;
+        if (cache) {
+            char probe[4200];
+            snprintf(cache_dir, sizeof cache_dir, "%s", cache);
+            snprintf(probe, sizeof probe, "%s/x", cache_dir);
+            if (!cli_make_parent_dirs(probe)) return 1;
+        } else if (!cli_feature_cache_dir(cache_dir, sizeof cache_dir)) {
+            no_cache = 1; /* no home to cache in: train without */
+        }
     }
     if (!cli_make_parent_dirs(out)) return 1;
     cli_setup_log(0);
@@ -238,8 +256,8 @@ int cmd_train(int argc, char **argv) {
     o.n_sets = n_caps;
     o.cache_dir = no_cache ? NULL : cache_dir;
     o.description = description;
-    progress_state ps = {cli_stderr_is_tty(), quiet, 0};
-    o.progress = on_progress;
+    cli_train_state ps = {cli_stderr_is_tty(), quiet, 0};
+    o.progress = cli_train_progress;
     o.progress_user = &ps;
     sl_train_report r;
     sl_status st = sl_train(base_path, &o, out, &r);
@@ -248,20 +266,7 @@ int cmd_train(int argc, char **argv) {
         cli_status_error("train", st);
         return 1;
     }
-    printf("%zu images, %zu captions (%zu without a known word); features %s in %.1f s, training %.1f s\n",
-           r.n_images, r.n_captions, r.n_captions_unknown, r.features_from_cache ? "from the cache" : "computed",
-           r.seconds_features, r.seconds_train);
-    printf("  %-22s %7s %7s %7s %8s\n", "text->image", "R@1", "R@5", "R@10", "median");
-    if (r.folds) {
-        char name[64];
-        snprintf(name, sizeof name, "%d-fold mean zero-shot", r.folds);
-        print_recall_row(name, &r.cv_zero_shot);
-        snprintf(name, sizeof name, "%d-fold mean tuned", r.folds);
-        print_recall_row(name, &r.cv_tuned);
-    }
-    print_recall_row("validation zero-shot", &r.val_zero_shot);
-    print_recall_row("validation tuned", &r.val_tuned);
-    printf("blend %.2f, best epoch %d\n", (double)r.blend, r.epochs);
+    cli_print_train_report(&r);
     sl_model *m = NULL;
     st = sl_model_open(out, &m);
     if (st) {

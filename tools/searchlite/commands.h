@@ -49,4 +49,16 @@ double cli_now(void);
 /* True when stderr is a terminal (progress bars go there). */
 int cli_stderr_is_tty(void);
 
+/* searchlite train's progress on stderr (epochs on a TTY; fold results on
+ * stdout), its final report, and the default feature cache folder
+ * ($XDG_CACHE_HOME/searchlite/features or ~/.cache/..., created; 0 when
+ * there is no home) — shared with `model build` (cmd_train.c). */
+typedef struct cli_train_state {
+    int tty, quiet;
+    double last;
+} cli_train_state;
+int cli_train_progress(void *user, const sl_train_progress *p);
+void cli_print_train_report(const sl_train_report *r);
+int cli_feature_cache_dir(char *buf, size_t size);
+
 #endif
