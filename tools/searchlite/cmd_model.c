@@ -165,7 +165,7 @@ static int build(int argc, char **argv) {
         o.n_sets = 2;
         o.folds = 5;
         o.n_threads = (int)threads;
-        o.description = "coco-train1600 (1,600 COCO val2017 images) + coco-train80 (80 COCO train2017 images)";
+        o.description = "coco-train1600 (COCO val2017) + coco-train80 (COCO train2017)";
         char cache[4096];
         o.cache_dir = cli_feature_cache_dir(cache, sizeof cache) ? cache : NULL;
         cli_train_state ts = {cli_stderr_is_tty(), quiet, 0};
