@@ -55,4 +55,21 @@ if [ -x "$shared/tools/ort_anchor.sh" ] && [ "${SKIP_ANCHORS:-0}" != 1 ]; then
     done
   done
 fi
-rm -f "$out" "$out".anchor.*
+if [ -x "$build/bench/bench_train" ]; then
+  # Training: one epoch of 100,000 synthetic pairs at searchlite train's
+  # default shapes, beside PyTorch running the same step (docs/TRAINING.md).
+  echo "== searchlite: training epoch (bench_train, 100,000 pairs) =="
+  "$build/bench/bench_train" --threads 1 --threads 2 | tee "$out.train"
+  if [ "${SKIP_ANCHORS:-0}" != 1 ]; then
+    "$here/install-deps.sh" bench >/dev/null
+    echo "== anchor: PyTorch, the same training step =="
+    /usr/bin/python3 "$here/../bench/train_torch_anchor.py" --threads 1 2 | tee "$out.torch" || echo "(anchor failed)"
+    for t in 1 2; do
+      ours=$(awk -v t="$t" '$1 == t && NF == 6 { print $2 }' "$out.train")
+      theirs=$(awk -v t="$t" '$1 == t && NF == 5 { print $2 }' "$out.torch")
+      [ -n "$ours" ] && [ -n "$theirs" ] && awk -v a="$theirs" -v b="$ours" -v t="$t" \
+        'BEGIN { printf "training epoch, pytorch / searchlite, %d thread(s): %.2fx (%s s vs %s s)\n", t, a / b, a, b }'
+    done
+  fi
+fi
+rm -f "$out" "$out".anchor.* "$out.train" "$out.torch"

@@ -21,12 +21,10 @@ struct sl_lite_model {
     size_t tflite_size;
     char id[SL_LITE_MODEL_ID_MAX];
     /* Tuned files only (has_heads): weights borrowed from the map, the
-     * record's strings copied (the file's are not NUL-terminated). */
+     * record's strings copied (the file's are not NUL-terminated). For a
+     * zero-shot file, tuned.base_id is the file's own id. */
     int has_heads;
-    sl_heads heads;
-    sl_train_record rec;
-    char *rec_strings[3];
-    char base_id[SL_LITE_MODEL_ID_MAX];
+    sl_lite_tuned tuned;
 };
 
 /* A required key that is absent is a malformed file, not a lookup miss. */
@@ -157,17 +155,17 @@ static sl_status load_head(const sl_gguf *g, const char *tower, const uint32_t *
 }
 
 /* An optional record string: "" when absent, copied with a NUL. */
-static sl_status record_str(sl_lite_model *m, const char *key, size_t slot, const char **out) {
+static sl_status record_str(const sl_gguf *g, sl_lite_tuned *t, const char *key, size_t slot, const char **out) {
     sl_gguf_str s;
-    sl_status st = sl_gguf_get_str(m->g, key, &s);
+    sl_status st = sl_gguf_get_str(g, key, &s);
     *out = "";
     if (st == SL_ERR_NOT_FOUND) return SL_OK;
     if (st) return st;
-    if (!(m->rec_strings[slot] = malloc((size_t)s.len + 1)))
+    if (!(t->strings[slot] = malloc((size_t)s.len + 1)))
         return sl_fail(SL_ERR_NOMEM, "tuned model: out of memory");
-    memcpy(m->rec_strings[slot], s.data, (size_t)s.len);
-    m->rec_strings[slot][s.len] = '\0';
-    *out = m->rec_strings[slot];
+    memcpy(t->strings[slot], s.data, (size_t)s.len);
+    t->strings[slot][s.len] = '\0';
+    *out = t->strings[slot];
     return SL_OK;
 }
 
@@ -188,19 +186,19 @@ static sl_status record_u64(const sl_gguf *g, const char *key, uint64_t *out) {
     return st == SL_ERR_NOT_FOUND ? SL_OK : st;
 }
 
-static sl_status load_record(sl_lite_model *m) {
-    sl_train_record *r = &m->rec;
+static sl_status load_record(const sl_gguf *g, sl_lite_tuned *t) {
+    sl_train_record *r = &t->rec;
     sl_status st;
-    if ((st = record_str(m, "searchlite.train.data", 0, &r->data)) ||
-        (st = record_str(m, "searchlite.train.options", 1, &r->options)) ||
-        (st = record_str(m, "searchlite.train.heldout", 2, &r->heldout)) ||
-        (st = record_u64(m->g, "searchlite.train.images", &r->n_images)) ||
-        (st = record_u64(m->g, "searchlite.train.captions", &r->n_captions)) ||
-        (st = record_u64(m->g, "searchlite.train.heldout_queries", &r->n_heldout)) ||
-        (st = record_scores(m->g, "searchlite.train.zero_shot", r->zero_shot)) ||
-        (st = record_scores(m->g, "searchlite.train.tuned", r->tuned)))
+    if ((st = record_str(g, t, "searchlite.train.data", 0, &r->data)) ||
+        (st = record_str(g, t, "searchlite.train.options", 1, &r->options)) ||
+        (st = record_str(g, t, "searchlite.train.heldout", 2, &r->heldout)) ||
+        (st = record_u64(g, "searchlite.train.images", &r->n_images)) ||
+        (st = record_u64(g, "searchlite.train.captions", &r->n_captions)) ||
+        (st = record_u64(g, "searchlite.train.heldout_queries", &r->n_heldout)) ||
+        (st = record_scores(g, "searchlite.train.zero_shot", r->zero_shot)) ||
+        (st = record_scores(g, "searchlite.train.tuned", r->tuned)))
         return st;
-    st = sl_gguf_get_u32(m->g, "searchlite.train.epochs", &r->epochs);
+    st = sl_gguf_get_u32(g, "searchlite.train.epochs", &r->epochs);
     return st == SL_ERR_NOT_FOUND ? SL_OK : st;
 }
 
@@ -211,16 +209,16 @@ static sl_status load_record(sl_lite_model *m) {
  * weights for finiteness, and the model id against a digest of the heads,
  * so a file whose heads were edited under an old id is refused rather than
  * mixed into a library made by other weights. */
-static sl_status load_heads(sl_lite_model *m, uint32_t emb) {
-    const sl_gguf *g = m->g;
+static sl_status load_heads(const sl_gguf *g, size_t word_dim, uint32_t emb, const char *model_id,
+                            sl_lite_tuned *t) {
     uint32_t di[SL_HEAD_MAX_LAYERS + 1], dt[SL_HEAD_MAX_LAYERS + 1], dim;
     size_t ni, nt;
     sl_status st;
     if ((st = read_dims(g, "searchlite.heads.image_dims", di, &ni)) ||
         (st = read_dims(g, "searchlite.heads.text_dims", dt, &nt)) ||
         (st = required(sl_gguf_get_u32(g, "searchlite.heads.dim", &dim), "searchlite.heads.dim")) ||
-        (st = required(sl_gguf_get_f32(g, "searchlite.heads.blend", &m->heads.blend), "searchlite.heads.blend")) ||
-        (st = copy_id(g, "searchlite.heads.base_model_id", m->base_id)))
+        (st = required(sl_gguf_get_f32(g, "searchlite.heads.blend", &t->heads.blend), "searchlite.heads.blend")) ||
+        (st = copy_id(g, "searchlite.heads.base_model_id", t->base_id)))
         return st;
     if (di[ni - 1] != dim || dt[nt - 1] != dim)
         return sl_fail(SL_ERR_CORRUPT, "tuned model: the heads end in %u and %u values, searchlite.heads.dim is %u",
@@ -228,12 +226,12 @@ static sl_status load_heads(sl_lite_model *m, uint32_t emb) {
     if (di[0] != SL_LITE_POOLED_DIM + SL_LITE_CLASSES)
         return sl_fail(SL_ERR_CORRUPT, "tuned model: the image head reads %u values, the image features are %d", di[0],
                        SL_LITE_POOLED_DIM + SL_LITE_CLASSES);
-    if (dt[0] != m->dim + SL_LITE_CLASSES)
+    if (dt[0] != word_dim + SL_LITE_CLASSES)
         return sl_fail(SL_ERR_CORRUPT, "tuned model: the text head reads %u values, the text features are %zu", dt[0],
-                       m->dim + SL_LITE_CLASSES);
+                       word_dim + SL_LITE_CLASSES);
     if (emb != SL_LITE_CLASSES + dim)
         return sl_fail(SL_ERR_CORRUPT, "tuned model: embedding_dim %u (expected 1000 + head dim %u)", emb, dim);
-    if ((st = load_head(g, "image", di, ni, &m->heads.image)) || (st = load_head(g, "text", dt, nt, &m->heads.text)))
+    if ((st = load_head(g, "image", di, ni, &t->heads.image)) || (st = load_head(g, "text", dt, nt, &t->heads.text)))
         return st;
     /* Every tensor the dims describe is there; nothing else may be. */
     size_t n_head_tensors = 0;
@@ -242,14 +240,29 @@ static sl_status load_heads(sl_lite_model *m, uint32_t emb) {
     if (n_head_tensors != 2 * (ni - 1 + nt - 1))
         return sl_fail(SL_ERR_CORRUPT, "tuned model: %zu heads.* tensors, the dims arrays describe %zu",
                        n_head_tensors, 2 * (ni - 1 + nt - 1));
-    if ((st = sl_heads_check(&m->heads))) return sl_fail_prefix(st, "tuned model");
-    char want[SL_LITE_MODEL_ID_MAX];
-    if ((st = sl_tuned_model_id(m->base_id, &m->heads, want))) return st;
-    if (strcmp(want, m->id))
-        return sl_fail(SL_ERR_CORRUPT, "tuned model: searchlite.model_id %s does not match its heads (%s)", m->id,
-                       want);
-    m->has_heads = 1;
-    return load_record(m);
+    if ((st = sl_heads_check(&t->heads))) return sl_fail_prefix(st, "tuned model");
+    if (model_id) {
+        char want[SL_LITE_MODEL_ID_MAX];
+        if ((st = sl_tuned_model_id(t->base_id, &t->heads, want))) return st;
+        if (strcmp(want, model_id))
+            return sl_fail(SL_ERR_CORRUPT, "tuned model: searchlite.model_id %s does not match its heads (%s)",
+                           model_id, want);
+    }
+    return load_record(g, t);
+}
+
+sl_status sl_lite_tuned_parse(const sl_gguf *g, size_t word_dim, uint32_t embedding_dim, const char *model_id,
+                              sl_lite_tuned *out) {
+    memset(out, 0, sizeof *out);
+    sl_status st = load_heads(g, word_dim, embedding_dim, model_id, out);
+    if (st) sl_lite_tuned_release(out);
+    return st;
+}
+
+void sl_lite_tuned_release(sl_lite_tuned *t) {
+    if (!t) return;
+    for (size_t i = 0; i < SL_ARRAY_LEN(t->strings); i++) free(t->strings[i]);
+    memset(t, 0, sizeof *t);
 }
 
 /* A version-2 file is recognized by its heads; heads in a version-1 file or
@@ -331,8 +344,11 @@ static sl_status validate(sl_lite_model *m) {
     m->labels.syn_class = (uint32_t *)(uintptr_t)cls;
     m->labels.class_first = (uint32_t *)(uintptr_t)first;
     memcpy(m->labels.hub, hub, sizeof m->labels.hub);
-    if (heads && (st = load_heads(m, emb))) return st;
-    if (!heads) memcpy(m->base_id, m->id, sizeof m->id);
+    if (heads) {
+        if ((st = sl_lite_tuned_parse(m->g, dim, emb, m->id, &m->tuned))) return st;
+        m->has_heads = 1;
+    } else
+        memcpy(m->tuned.base_id, m->id, sizeof m->id);
     return build_hash(m);
 }
 
@@ -354,7 +370,7 @@ sl_status sl_lite_model_open(const char *path, sl_lite_model **out) {
 void sl_lite_model_free(sl_lite_model *m) {
     if (!m) return;
     free(m->hash);
-    for (size_t i = 0; i < SL_ARRAY_LEN(m->rec_strings); i++) free(m->rec_strings[i]);
+    sl_lite_tuned_release(&m->tuned);
     sl_gguf_free(m->g);
     sl_mmap_close(&m->map);
     free(m);
@@ -432,10 +448,10 @@ const char *sl_lite_model_id(const sl_lite_model *m) { return m->id; }
 
 const sl_lite_labels *sl_lite_model_labels(const sl_lite_model *m) { return &m->labels; }
 
-const char *sl_lite_model_base_id(const sl_lite_model *m) { return m->base_id; }
+const char *sl_lite_model_base_id(const sl_lite_model *m) { return m->tuned.base_id; }
 
-const sl_heads *sl_lite_model_heads(const sl_lite_model *m) { return m->has_heads ? &m->heads : NULL; }
+const sl_heads *sl_lite_model_heads(const sl_lite_model *m) { return m->has_heads ? &m->tuned.heads : NULL; }
 
-const sl_train_record *sl_lite_model_record(const sl_lite_model *m) { return m->has_heads ? &m->rec : NULL; }
+const sl_train_record *sl_lite_model_record(const sl_lite_model *m) { return m->has_heads ? &m->tuned.rec : NULL; }
 
 const sl_gguf *sl_lite_model_gguf(const sl_lite_model *m) { return m->g; }

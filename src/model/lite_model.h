@@ -58,4 +58,30 @@ void sl_lite_model_tflite(const sl_lite_model *m, const uint8_t **data, size_t *
 /* The class labels (borrowed, length-delimited). */
 const sl_lite_labels *sl_lite_model_labels(const sl_lite_model *m);
 
+/* ---- the tuned part alone (internal: sl_lite_model_open, fuzz/fuzz_heads.c)
+ *
+ * The heads, blend and record of a version-2 file (docs/MODEL.md "Tuned
+ * models, file version 2"), read from an open GGUF: heads.* tensors
+ * borrowed from g's buffer, record strings owned (strings[], "" when
+ * absent), base_id the searchlite.heads.base_model_id. */
+typedef struct sl_lite_tuned {
+    sl_heads heads;
+    sl_train_record rec;
+    char *strings[3];
+    char base_id[SL_LITE_MODEL_ID_MAX];
+} sl_lite_tuned;
+
+/* Reads and checks everything sl_lite_model_open checks of the heads: the
+ * dims arrays against the tensors and the features (image 1,280 + 1,000,
+ * text word_dim + 1,000), embedding_dim == 1,000 + head dim, no stray
+ * heads.* tensor, sl_heads_check, then, when model_id is not NULL, that it
+ * equals sl_tuned_model_id of the heads, then the record. model_id NULL
+ * skips that digest check only (the fuzz target: a mutated file never
+ * matches a SHA-256). On failure out holds nothing to release. Errors:
+ * SL_ERR_CORRUPT (naming the key or tensor), SL_ERR_NOMEM. */
+sl_status sl_lite_tuned_parse(const sl_gguf *g, size_t word_dim, uint32_t embedding_dim, const char *model_id,
+                              sl_lite_tuned *out);
+/* Frees the record strings and zeroes t (safe to call twice, or on NULL). */
+void sl_lite_tuned_release(sl_lite_tuned *t);
+
 #endif
