@@ -247,3 +247,6 @@ int cmd_model(int argc, char **argv) {
     cli_error("model: unknown subcommand '%s' (build or info)", argv[1]);
     return 2;
 }
+
+/* `searchlite info [MODEL]`: the short form of `searchlite model info`. */
+int cmd_info(int argc, char **argv) { return info(argc, argv); }

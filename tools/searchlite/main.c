@@ -14,6 +14,7 @@ static const sl_command commands[] = {
     {"export", "write the library as one read-only app file for apps", cmd_export},
     {"eval", "measure retrieval (Recall@K) on a COCO captions set", cmd_eval},
     {"train", "train the dual encoder's heads on captioned images (a tuned model)", cmd_train},
+    {"info", "describe a model: identity, training data, held-out scores (= model info)", cmd_info},
     {"model", "build the default model, or describe a model file", cmd_model},
     {"classify", "label images with a TFLite classifier (top-k classes)", cmd_classify},
 };
