@@ -13,29 +13,6 @@ static float uniform(uint64_t *rs, float a) {
     return a * (2.0f * (float)(sl_test_rand(rs) >> 40) / (float)(1u << 24) - 1.0f);
 }
 
-/* A head of n_dims - 1 layers with weights in U(-sqrt(3 / in), ...) and
- * small biases; its storage is one malloc'd block returned in *mem. */
-static void random_head(sl_head *h, const uint32_t *dims, size_t n_dims, uint64_t *rs, float **mem) {
-    size_t total = 0;
-    for (size_t l = 0; l + 1 < n_dims; l++) total += (size_t)dims[l] * dims[l + 1] + dims[l + 1];
-    float *p = malloc(total * sizeof *p);
-    *mem = p;
-    memset(h, 0, sizeof *h);
-    h->n_layers = n_dims - 1;
-    for (size_t l = 0; l + 1 < n_dims; l++) {
-        sl_head_layer *L = &h->layers[l];
-        L->in = dims[l];
-        L->out = dims[l + 1];
-        const float a = sqrtf(3.0f / (float)L->in);
-        for (size_t i = 0; i < (size_t)L->in * L->out; i++) p[i] = uniform(rs, a);
-        L->weight = p;
-        p += (size_t)L->in * L->out;
-        for (size_t i = 0; i < L->out; i++) p[i] = uniform(rs, 0.1f);
-        L->bias = p;
-        p += L->out;
-    }
-}
-
 /* The same computation in double throughout. */
 static void reference(const sl_head *h, const float *x, double *p) {
     double a[4096], b[4096];
@@ -73,7 +50,7 @@ static void test_forward(void) {
     for (size_t s = 0; s < 4; s++) {
         sl_head h;
         float *mem;
-        random_head(&h, shapes[s], n_dims[s], &rs, &mem);
+        mem = sl_test_random_head(&h, shapes[s], n_dims[s], &rs);
         const size_t in = h.layers[0].in, d = h.layers[h.n_layers - 1].out;
         float *x = malloc(in * sizeof *x), *scratch = malloc(sl_head_scratch(&h) * sizeof *scratch);
         float p[512], again[512];
@@ -151,8 +128,8 @@ static void test_check(void) {
     const uint32_t di[3] = {40, 16, 8}, dt[2] = {20, 8};
     sl_heads h;
     float *mi, *mt;
-    random_head(&h.image, di, 3, &rs, &mi);
-    random_head(&h.text, dt, 2, &rs, &mt);
+    mi = sl_test_random_head(&h.image, di, 3, &rs);
+    mt = sl_test_random_head(&h.text, dt, 2, &rs);
     h.blend = 0.3f;
     CHECK(sl_heads_check(&h) == SL_OK);
     CHECK(sl_heads_check(NULL) == SL_ERR_ARG);

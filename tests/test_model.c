@@ -271,39 +271,14 @@ static void test_reproducible(const char *path, const char *id) {
 
 typedef struct test_heads {
     sl_heads h;
-    float *mem;
+    float *mem[2];
 } test_heads;
-
-static float uniform(uint64_t *rs, float a) {
-    return a * (2.0f * (float)(sl_test_rand(rs) >> 40) / (float)(1u << 24) - 1.0f);
-}
-
-static void random_head(sl_head *h, const uint32_t *dims, size_t n_dims, uint64_t *rs, float **p) {
-    memset(h, 0, sizeof *h);
-    h->n_layers = n_dims - 1;
-    for (size_t l = 0; l + 1 < n_dims; l++) {
-        sl_head_layer *L = &h->layers[l];
-        L->in = dims[l];
-        L->out = dims[l + 1];
-        for (size_t i = 0; i < (size_t)L->in * L->out; i++) (*p)[i] = uniform(rs, sqrtf(3.0f / (float)L->in));
-        L->weight = *p;
-        *p += (size_t)L->in * L->out;
-        for (size_t i = 0; i < L->out; i++) (*p)[i] = uniform(rs, 0.1f);
-        L->bias = *p;
-        *p += L->out;
-    }
-}
 
 /* Small random heads over the lite model's features. */
 static void make_heads(test_heads *t, const uint32_t *di, size_t ni, const uint32_t *dt, size_t nt, float blend,
                        uint64_t seed) {
-    size_t total = 0;
-    for (size_t l = 0; l + 1 < ni; l++) total += (size_t)di[l] * di[l + 1] + di[l + 1];
-    for (size_t l = 0; l + 1 < nt; l++) total += (size_t)dt[l] * dt[l + 1] + dt[l + 1];
-    t->mem = malloc(total * sizeof *t->mem);
-    float *p = t->mem;
-    random_head(&t->h.image, di, ni, &seed, &p);
-    random_head(&t->h.text, dt, nt, &seed, &p);
+    t->mem[0] = sl_test_random_head(&t->h.image, di, ni, &seed);
+    t->mem[1] = sl_test_random_head(&t->h.text, dt, nt, &seed);
     t->h.blend = blend;
 }
 
@@ -526,9 +501,12 @@ static void test_tuned(const char *lite_path, const sl_model *lite) {
 
     test_tuned_corrupt(path);
     sl_model_free(m);
-    free(th.mem);
-    free(th2.mem);
-    free(th3.mem);
+    free(th.mem[0]);
+    free(th.mem[1]);
+    free(th2.mem[0]);
+    free(th2.mem[1]);
+    free(th3.mem[0]);
+    free(th3.mem[1]);
 }
 
 int main(void) {

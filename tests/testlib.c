@@ -1,6 +1,7 @@
 #include "testlib.h"
 
 #include "searchlite.h"
+#include "model/heads.h"
 
 #include <sqlite3.h>
 
@@ -151,3 +152,33 @@ uint64_t sl_test_rand(uint64_t *s) {
     *s = x;
     return x * 0x2545F4914F6CDD1Dull;
 }
+
+static float test_uniform(uint64_t *state, float a) {
+    return a * (2.0f * (float)(sl_test_rand(state) >> 40) / (float)(1u << 24) - 1.0f);
+}
+
+float *sl_test_random_head(struct sl_head *h, const uint32_t *dims, size_t n_dims, uint64_t *state) {
+    size_t total = 0;
+    for (size_t l = 0; l + 1 < n_dims; l++) total += (size_t)dims[l] * dims[l + 1] + dims[l + 1];
+    float *mem = malloc(total * sizeof *mem), *p = mem;
+    if (!mem) {
+        fprintf(stderr, "sl_test_random_head: out of memory\n");
+        exit(1);
+    }
+    memset(h, 0, sizeof *h);
+    h->n_layers = n_dims - 1;
+    for (size_t l = 0; l + 1 < n_dims; l++) {
+        sl_head_layer *L = &h->layers[l];
+        L->in = dims[l];
+        L->out = dims[l + 1];
+        const float a = sqrtf(3.0f / (float)L->in);
+        for (size_t i = 0; i < (size_t)L->in * L->out; i++) p[i] = test_uniform(state, a);
+        L->weight = p;
+        p += (size_t)L->in * L->out;
+        for (size_t i = 0; i < L->out; i++) p[i] = test_uniform(state, 0.1f);
+        L->bias = p;
+        p += L->out;
+    }
+    return mem;
+}
+

@@ -85,4 +85,10 @@ float *sl_test_clustered(size_t n, size_t dim, int unit, uint64_t seed);
 /* Deterministic pseudo-random numbers (xorshift64*). */
 uint64_t sl_test_rand(uint64_t *state);
 
+/* A projection head (src/model/heads.h) of n_dims - 1 layers with weights in
+ * U(-sqrt(3 / in), +sqrt(3 / in)) and biases in U(-0.1, 0.1), drawn from
+ * *state; returns its one malloc'd block of tensors (the caller frees). */
+struct sl_head;
+float *sl_test_random_head(struct sl_head *h, const uint32_t *dims, size_t n_dims, uint64_t *state);
+
 #endif
