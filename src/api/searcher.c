@@ -216,7 +216,14 @@ static sl_status ann_candidates(sl_searcher *s, const float *q, size_t k, sl_hit
     sl_hit *cand = sl_malloc_array(want, sizeof *cand);
     if (!cand) return sl_fail(SL_ERR_NOMEM, "search: out of memory");
     sl_status st = SL_OK;
-    const size_t nc = sl_ann_search(s->ann, q, want, NULL, cand, &st);
+    /* A tenth of the leaves rather than the build's ~5 %: on tuned
+     * embeddings (dense p half, sparse z half) 5 % missed near neighbours
+     * in unsearched leaves; 10 % measured recall@10 0.99+ at b = 0.85 for
+     * about 0.05 ms more (docs/SEARCH.md "Search methods"). */
+    sl_ann_query_opts qo = {0, 0};
+    const uint32_t leaves = sl_ann_options(s->ann)->num_leaves;
+    qo.leaves_to_search = SL_MAX(sl_ann_options(s->ann)->num_leaves_to_search, (leaves + 9) / 10);
+    const size_t nc = sl_ann_search(s->ann, q, want, &qo, cand, &st);
     sl_topk t;
     sl_topk_init(&t, hits, k);
     for (size_t c = 0; c < nc && !st; c++) {
