@@ -318,6 +318,67 @@ static void test_dense_app(void) {
     sl_searcher_free(se);
 }
 
+/* A tuned model's library: rows with a sparse part and a dense part, which
+ * the catalog stores sparse (smaller), and the ANN snapshot that
+ * sl_library_index keeps for a dense model. Its export is dense with the
+ * index, as the library's own searcher is; without a snapshot the same rows
+ * export sparse (the lite model's rule). */
+static void test_tuned_shaped_app(void) {
+    char lib[512], app[512];
+    snprintf(lib, sizeof lib, "%s/tuned.db", sl_test_tmpdir());
+    snprintf(app, sizeof app, "%s/tuned.sla", sl_test_tmpdir());
+    /* zero all but the first 13 % of each row, then renormalize */
+    float *keep = g_x;
+    const size_t live = g_dim * 13 / 100;
+    g_x = malloc((size_t)(N0 + 200) * g_dim * sizeof *g_x);
+    REQUIRE(g_x != NULL);
+    for (size_t i = 0; i < (size_t)N0 + 200; i++) {
+        double n2 = 0;
+        for (size_t j = 0; j < g_dim; j++) {
+            float v = j < live ? keep[i * g_dim + j] : 0.0f;
+            g_x[i * g_dim + j] = v;
+            n2 += (double)v * v;
+        }
+        for (size_t j = 0; j < live; j++) g_x[i * g_dim + j] /= (float)sqrt(n2);
+    }
+    sl_catalog *cat = NULL;
+    REQUIRE(sl_catalog_open(lib, SL_CATALOG_CREATE, &cat) == SL_OK);
+    REQUIRE(sl_catalog_set_model(cat, g_id, g_dim) == SL_OK);
+    put_items(cat, 0, N0);
+    sl_catalog_close(cat);
+    sl_library *l = NULL;
+    sl_export_stats es;
+    REQUIRE(sl_library_open(lib, 0, &l) == SL_OK);
+    CHECK(sl_library_export_ex(l, app, NULL, MIN_ITEMS, &es) == SL_OK);
+    CHECK_MSG(es.sparse == 1 && es.has_ann == 0, "no snapshot: sparse %d ann %d", es.sparse, es.has_ann);
+    sl_library_close(l);
+    CHECK(strcmp(refresh(lib), "built") == 0); /* what indexing with a dense model does */
+    REQUIRE(sl_library_open(lib, 0, &l) == SL_OK);
+    CHECK(sl_library_export_ex(l, app, NULL, MIN_ITEMS, &es) == SL_OK);
+    CHECK_MSG(es.items == N0 && es.sparse == 0 && es.has_ann == 1, "with a snapshot: sparse %d ann %d", es.sparse,
+              es.has_ann);
+    sl_library_close(l);
+    CHECK(strcmp(refresh(lib), "kept") == 0);
+    sl_searcher *sa = open_searcher(app, 0), *sl = open_searcher(lib, 0);
+    CHECK(sa->ann != NULL && sl->ann != NULL);
+    float *q = malloc(g_dim * sizeof *q);
+    size_t agree = 0;
+    for (int t = 0; t < 20; t++) {
+        memcpy(q, g_x + (size_t)(t * 131) * g_dim, g_dim * sizeof *q);
+        sl_results *ra = NULL, *rl = NULL;
+        REQUIRE(sl_search_vector(sa, q, K, &ra) == SL_OK && sl_search_vector(sl, q, K, &rl) == SL_OK);
+        agree += (size_t)same_results(ra, rl);
+        sl_results_free(ra);
+        sl_results_free(rl);
+    }
+    CHECK_MSG(agree == 20, "app file and library differ on %zu of 20 queries", 20 - agree);
+    free(q);
+    sl_searcher_free(sl);
+    sl_searcher_free(sa);
+    free(g_x);
+    g_x = keep;
+}
+
 int main(void) {
     sl_status st = sl_model_open(sl_test_lite_model(), &g_model);
     REQUIRE(st == SL_OK);
@@ -327,6 +388,7 @@ int main(void) {
     test_dense_snapshot();
     test_sparse_and_app();
     test_dense_app();
+    test_tuned_shaped_app();
     free(g_x);
     sl_model_free(g_model);
     return sl_test_summary();

@@ -80,29 +80,53 @@ sl_status sl_library_export_ex(sl_library *lib, const char *out_path, const sl_e
     char *model_id = strdup(model); /* the catalog's copy lives until its next model call */
     if (!model_id) return sl_fail(SL_ERR_NOMEM, "export: out of memory");
 
-    /* Sparse rows when they are smaller, as the library stores them. */
+    /* The form the library's own searcher uses. A dense model's library
+     * holds an ANN snapshot from ann_min_items items (sl_library_index keeps
+     * it): dense rows and the index, even when its rows would be smaller
+     * sparse (a tuned model's: a sparse zero-shot half and a dense head
+     * half). Otherwise sparse rows when they are smaller (the lite model's),
+     * dense ones and, from ann_min_items, an index when they are not. */
     int64_t *ids = NULL;
     sl_sparse_rows rows = {0};
     float *dense = NULL;
     size_t n = 0;
-    st = sl_catalog_load_sparse(cat, &ids, &rows);
-    n = rows.n;
-    const int sparse = !st && 6.0 * (double)(n ? rows.row_first[n] : 0) < 4.0 * (double)n * dim;
-    if (!st && n == 0)
-        st = sl_fail(SL_ERR_STATE, "export: library %s has no embeddings: run `searchlite index DIR` first", lib->path);
-    if (!st && !sparse) {
-        free(ids);
-        ids = NULL;
-        sl_sparse_rows_free(&rows);
-        uint32_t d2 = 0;
-        st = sl_catalog_load_embeddings(cat, &ids, &dense, &n, &d2);
-    }
-    /* A large dense collection ships its ANN index: brought up to date in
-     * the library first, then copied (the app maps it in place). */
     uint8_t *ann = NULL;
     size_t ann_size = 0;
+    int64_t n_emb = 0;
+    int sparse = 0;
+    st = sl_catalog_count_embeddings(cat, &n_emb);
+    if (!st && n_emb == 0)
+        st = sl_fail(SL_ERR_STATE, "export: library %s has no embeddings: run `searchlite index DIR` first", lib->path);
+    int dense_model = 0;
+    if (!st && (size_t)n_emb >= ann_min_items) {
+        sl_status got = sl_catalog_get_snapshot(cat, model_id, &ann, &ann_size);
+        if (got == SL_ERR_NOMEM) st = got;
+        dense_model = got == SL_OK;
+        free(ann);
+        ann = NULL;
+    }
+    if (!st && !dense_model) {
+        st = sl_catalog_load_sparse(cat, &ids, &rows);
+        n = rows.n;
+        sparse = !st && 6.0 * (double)(n ? rows.row_first[n] : 0) < 4.0 * (double)n * dim;
+        if (!st && !sparse) {
+            free(ids);
+            ids = NULL;
+            sl_sparse_rows_free(&rows);
+        }
+    }
+    if (!st && !sparse) {
+        uint32_t d2 = 0;
+        st = sl_catalog_load_embeddings(cat, &ids, &dense, &n, &d2);
+        if (!st && d2 != dim) st = sl_fail(SL_ERR_INTERNAL, "export: embeddings of dim %u, expected %u", d2, dim);
+    }
+    if (!st && n == 0)
+        st = sl_fail(SL_ERR_STATE, "export: library %s has no embeddings: run `searchlite index DIR` first", lib->path);
+    /* A large dense collection ships its ANN index: brought up to date in
+     * the library first (from the rows just read), then copied (the app
+     * maps it in place). */
     if (!st && !sparse && n >= ann_min_items) {
-        st = sl_snapshot_refresh(cat, model_id, 0, ann_min_items, opts->n_threads, NULL);
+        st = sl_snapshot_refresh_rows(cat, model_id, ids, dense, n, dim, opts->n_threads, NULL);
         if (!st) st = sl_catalog_get_snapshot(cat, model_id, &ann, &ann_size);
     }
     export_items it = {0};

@@ -74,6 +74,10 @@ sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path,
  * Errors: catalog and index errors, SL_ERR_NOMEM. */
 sl_status sl_snapshot_refresh(sl_catalog *cat, const char *model_id, int sparse, size_t min_items,
                               int n_threads, const char **action);
+/* The same with the library's dense rows already loaded (ids ascending,
+ * x (n, dim)): what sl_snapshot_refresh does after loading them. */
+sl_status sl_snapshot_refresh_rows(sl_catalog *cat, const char *model_id, const int64_t *ids, const float *x,
+                                   size_t n, uint32_t dim, int n_threads, const char **action);
 /* Whether index `a` holds exactly the searcher's loaded items (same
  * dimension, same count, every id): the one test a library snapshot and
  * an app file's index both pass before a searcher uses them. */

@@ -77,7 +77,17 @@ sl_status sl_snapshot_refresh(sl_catalog *cat, const char *model_id, int sparse,
     size_t n = 0;
     uint32_t dim = 0;
     st = sl_catalog_load_embeddings(cat, &ids, &x, &n, &dim);
-    if (st) return st;
+    if (!st) st = sl_snapshot_refresh_rows(cat, model_id, ids, x, n, dim, n_threads, action);
+    sl_free_aligned(x);
+    free(ids);
+    return st;
+}
+
+sl_status sl_snapshot_refresh_rows(sl_catalog *cat, const char *model_id, const int64_t *ids, const float *x,
+                                   size_t n, uint32_t dim, int n_threads, const char **action) {
+    const char *did = "none";
+    if (action) *action = did;
+    sl_status st = SL_OK;
     const double t0 = sl_now();
     sl_ann *a = NULL;
     uint8_t *old = NULL;
@@ -122,8 +132,6 @@ sl_status sl_snapshot_refresh(sl_catalog *cat, const char *model_id, int sparse,
     free(data);
     sl_ann_free(a); /* before `old`, which a loaded index points into */
     free(old);
-    sl_free_aligned(x);
-    free(ids);
     return st;
 }
 
