@@ -654,7 +654,8 @@ typedef struct sl_train_report {
     int folds;                        /* 0 without cross-validation */
     sl_recall fold_zero_shot[SL_TRAIN_MAX_FOLDS], fold_tuned[SL_TRAIN_MAX_FOLDS];
     float fold_blend[SL_TRAIN_MAX_FOLDS];
-    sl_recall cv_zero_shot, cv_tuned; /* the mean over folds (of each field) */
+    sl_recall cv_zero_shot, cv_tuned; /* the mean over folds of R@k and median rank;
+                                         n_queries: the folds' total */
     sl_recall val_zero_shot, val_tuned; /* the final model's validation split */
     float blend;                      /* the final model's b */
     int epochs;                       /* the final model's best epoch */

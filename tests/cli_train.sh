@@ -46,8 +46,12 @@ check "features were cached" test -n "$(ls "$tmp/cache/searchlite/features/" 2>/
 check "model info: tuned" grep -q "^tuned *heads of dimension 8" "$tmp/info"
 check "model info: trained on" grep -q "sixteen photos (16 images" "$tmp/info"
 check "model info: dimension 1008" grep -q "^dimension *1008" "$tmp/info"
-check "same seed, same model (from the cache)" "$bin" train -q "${small[@]}" -o "$tmp/b.gguf"
-check "  byte for byte, record aside" cmp -s <(grep -a "^id" <("$bin" model info "$tmp/a.gguf")) <(grep -a "^id" <("$bin" model info "$tmp/b.gguf"))
+check "same seed, same model (from the cache)" "$bin" train -q "${small[@]}" -o "$tmp/b.gguf" --description "sixteen photos"
+check "  byte for byte" cmp -s "$tmp/a.gguf" "$tmp/b.gguf"
+"$bin" train -q "${small[@]}" -o "$tmp/d.gguf" --seed 99 >/dev/null 2>&1
+check "another seed, another model id" test "$("$bin" info "$tmp/a.gguf" | grep "^id")" != "$("$bin" info "$tmp/d.gguf" | grep "^id")"
+printf 'x' | "$bin" train "${small[@]}" -o "$tmp/x.gguf" --seed 99999999999999999999999 >/dev/null 2>&1
+check "an out-of-range seed exits 2" test $? -eq 2
 check "index with the tuned model" "$bin" index "$images" --model "$tmp/a.gguf" --library "$tmp/lib.db" -q
 "$bin" search "a dog on a truck" --model "$tmp/a.gguf" --library "$tmp/lib.db" -k 3 >"$tmp/hits" 2>&1
 check "search with it" grep -q "3 results" "$tmp/hits"

@@ -137,10 +137,17 @@ static sl_status set_features(const sl_model *m, const sl_train_set *set, const 
     *from_cache = 0;
     if (!st && cache[0]) {
         sl_status ls = sl_features_load(cache, sl_model_id(m), key, out);
-        if (!ls && out->n_images == caps.n_images && out->n_captions == caps.n_captions) {
+        /* the id and key matched; the sizes must still be this model's, or
+         * the heads would learn a wrong layout */
+        if (!ls && out->n_images == caps.n_images && out->n_captions == caps.n_captions &&
+            out->pooled_dim == sl_model_pooled_dim(m) && out->word_dim == sl_model_word_dim(m) &&
+            out->z_dim == sl_model_zero_shot_dim(m)) {
             *from_cache = 1;
         } else {
-            if (!ls) sl_feature_set_free(out);
+            if (!ls) {
+                sl_feature_set_free(out);
+                sl_log(SL_LOG_WARN, "train: feature cache %s does not fit the data; recomputing", cache);
+            }
             if (ls != SL_OK && ls != SL_ERR_NOT_FOUND)
                 sl_log(SL_LOG_WARN, "train: feature cache %s not used (%s); recomputing", cache, sl_last_error());
         }
@@ -182,8 +189,12 @@ static sl_status concat(sl_feature_set *sets, size_t n, sl_feature_set *out) {
         out->n_captions += sets[s].n_captions;
         out->n_unknown += sets[s].n_unknown;
     }
-    out->image = sl_malloc_aligned(out->n_images * out->image_dim * sizeof(float));
-    out->text = sl_malloc_aligned(out->n_captions * out->text_dim * sizeof(float));
+    size_t img_bytes, txt_bytes;
+    if (sl_mul_overflow(out->n_images, out->image_dim * sizeof(float), &img_bytes) ||
+        sl_mul_overflow(out->n_captions, out->text_dim * sizeof(float), &txt_bytes))
+        return sl_fail(SL_ERR_LIMIT, "train: feature matrices too large");
+    out->image = sl_malloc_aligned(img_bytes);
+    out->text = sl_malloc_aligned(txt_bytes);
     out->caption_image = sl_malloc_array(out->n_captions, sizeof *out->caption_image);
     out->caption_known = sl_malloc_array(out->n_captions, 1);
     if (!out->image || !out->text || !out->caption_image || !out->caption_known) {
@@ -352,6 +363,8 @@ sl_status sl_train(const char *base_model_path, const sl_train_opts *opts, const
     }
     rep->seconds_features = sl_now() - t0;
     if (!st) st = concat(sets, o.n_sets, &all);
+    /* the sets' own copies are no longer needed */
+    for (size_t s = 0; !st && s < o.n_sets; s++) sl_feature_set_free(&sets[s]);
     if (!st) st = sl_image_captions_build(all.caption_image, all.caption_known, all.n_captions, all.n_images, &ic);
     size_t n_imgs = 0;
     if (!st) {

@@ -19,18 +19,25 @@ void sl_fit_result_free(sl_fit_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-/* ---- validation through score matrices ------------------------------------- */
+/* ---- validation through score blocks ------------------------------------------ */
+
+/* Captions scored per block: the zero-shot and head scores of BLOCK captions
+ * against every validation image (2 x BLOCK x n_img floats), so memory stays
+ * small whatever the validation set's size. */
+#define BLOCK 256
 
 /* The validation set: its images' features and their known captions, the
- * zero-shot scores once, and room for the heads' scores of each epoch. */
+ * head outputs of each epoch, one block of scores and the ranks of every
+ * caption under every blend. */
 typedef struct val_set {
-    size_t n_img, n_cap;
-    float *img, *txt;      /* (n_img, image_dim), (n_cap, text_dim) */
-    uint32_t *cap_img;     /* (n_cap) local image index */
-    float *sz, *sp;        /* (n_cap, n_img) zero-shot and head scores */
-    float *pi, *pt;        /* (n_img, dim), (n_cap, dim) head outputs */
-    float *row;            /* (n_img) blended scores of one caption */
-    uint32_t *ranks;       /* (n_cap) */
+    size_t n_img, n_cap, z_dim, word_dim, pooled_dim, image_dim, text_dim, dim;
+    float *img, *txt;  /* (n_img, image_dim), (n_cap, text_dim) */
+    uint32_t *cap_img; /* (n_cap) local image index */
+    float *pi, *pt;    /* (n_img, dim), (n_cap, dim) head outputs (zero: none yet) */
+    float *sz, *sp;    /* (BLOCK, n_img) zero-shot and head scores of one block */
+    uint32_t *ranks;   /* (BLEND_STEPS + 1, n_cap) */
+    size_t block0;     /* first caption of the block being ranked */
+    int n_blends;      /* blends ranked: 1 (b = 0 only) or BLEND_STEPS + 1 */
 } val_set;
 
 static void val_free(val_set *v) {
@@ -41,7 +48,6 @@ static void val_free(val_set *v) {
     free(v->sp);
     free(v->pi);
     free(v->pt);
-    free(v->row);
     free(v->ranks);
 }
 
@@ -49,18 +55,29 @@ static sl_status val_build(const sl_feature_set *f, const sl_image_captions *ic,
                            size_t dim, val_set *v) {
     memset(v, 0, sizeof *v);
     v->n_img = n_val;
+    v->z_dim = f->z_dim;
+    v->word_dim = f->word_dim;
+    v->pooled_dim = f->pooled_dim;
+    v->image_dim = f->image_dim;
+    v->text_dim = f->text_dim;
+    v->dim = dim;
     for (size_t i = 0; i < n_val; i++) v->n_cap += ic->first[val[i] + 1] - ic->first[val[i]];
     if (!v->n_cap) return sl_fail(SL_ERR_ARG, "train: no validation image has a caption with a known word");
-    v->img = sl_malloc_aligned(n_val * f->image_dim * sizeof(float));
-    v->txt = sl_malloc_aligned(v->n_cap * f->text_dim * sizeof(float));
+    size_t b_img, b_txt, b_blk, b_rank;
+    if (sl_mul_overflow(n_val, f->image_dim * sizeof(float), &b_img) ||
+        sl_mul_overflow(v->n_cap, f->text_dim * sizeof(float), &b_txt) ||
+        sl_mul_overflow((size_t)BLOCK * sizeof(float), n_val, &b_blk) ||
+        sl_mul_overflow((size_t)(BLEND_STEPS + 1) * sizeof(uint32_t), v->n_cap, &b_rank))
+        return sl_fail(SL_ERR_LIMIT, "train: validation set too large");
+    v->img = sl_malloc_aligned(b_img);
+    v->txt = sl_malloc_aligned(b_txt);
     v->cap_img = sl_malloc_array(v->n_cap, sizeof *v->cap_img);
-    v->sz = sl_malloc_array(v->n_cap * n_val, sizeof(float));
-    v->sp = sl_malloc_array(v->n_cap * n_val, sizeof(float));
-    v->pi = sl_malloc_array(n_val * dim, sizeof(float));
-    v->pt = sl_malloc_array(v->n_cap * dim, sizeof(float));
-    v->row = sl_malloc_array(n_val, sizeof(float));
-    v->ranks = sl_malloc_array(v->n_cap, sizeof *v->ranks);
-    if (!v->img || !v->txt || !v->cap_img || !v->sz || !v->sp || !v->pi || !v->pt || !v->row || !v->ranks)
+    v->sz = malloc(b_blk);
+    v->sp = malloc(b_blk);
+    v->pi = calloc(n_val, dim * sizeof(float));
+    v->pt = calloc(v->n_cap, dim * sizeof(float));
+    v->ranks = malloc(b_rank);
+    if (!v->img || !v->txt || !v->cap_img || !v->sz || !v->sp || !v->pi || !v->pt || !v->ranks)
         return sl_fail(SL_ERR_NOMEM, "train: out of memory for the validation set");
     size_t a = 0;
     for (size_t i = 0; i < n_val; i++) {
@@ -71,45 +88,76 @@ static sl_status val_build(const sl_feature_set *f, const sl_image_captions *ic,
             v->cap_img[a] = (uint32_t)i;
         }
     }
-    /* zero-shot scores: the z blocks of the rows */
-    return sl_gemm_f32(0, 1, v->n_cap, n_val, f->z_dim, 1.0f, v->txt + f->word_dim, f->text_dim,
-                       v->img + f->pooled_dim, f->image_dim, 0.0f, v->sz, n_val);
+    return SL_OK;
 }
 
-/* Recall of the blend b of the two score matrices. rank as sl_eval's: 1 +
- * images scoring higher + equal scores at a lower index. */
-static void val_recall(val_set *v, float b, sl_recall *out) {
-    for (size_t a = 0; a < v->n_cap; a++) {
-        const float *z = v->sz + a * v->n_img, *p = v->sp + a * v->n_img;
-        for (size_t j = 0; j < v->n_img; j++) v->row[j] = (1.0f - b) * z[j] + b * p[j];
-        uint32_t t = v->cap_img[a], r = 1;
-        float s = v->row[t];
-        for (size_t j = 0; j < v->n_img; j++) r += v->row[j] > s || (v->row[j] == s && j < t);
-        v->ranks[a] = r;
+/* Ranks of one caption of the current block under each blend b_k = k / 20:
+ * score (1 - b) z.z' + b p.p', rank as sl_eval's (1 + images scoring higher
+ * + equal scores at a lower index). A non-finite score of its own image
+ * ranks last: a broken head must never look perfect. */
+static void rank_task(void *ctx, size_t task, int thread) {
+    (void)thread;
+    val_set *v = ctx;
+    const size_t a = v->block0 + task;
+    const float *z = v->sz + task * v->n_img, *p = v->sp + task * v->n_img;
+    const uint32_t t = v->cap_img[a];
+    for (int k = 0; k < v->n_blends; k++) {
+        const float b = (float)k / BLEND_STEPS;
+        const float s = (1.0f - b) * z[t] + b * p[t];
+        uint32_t r = 1;
+        if (!isfinite(s)) {
+            r = (uint32_t)v->n_img;
+        } else {
+            for (size_t j = 0; j < v->n_img; j++) {
+                const float x = (1.0f - b) * z[j] + b * p[j];
+                r += x > s || (x == s && j < t);
+            }
+        }
+        v->ranks[(size_t)k * v->n_cap + a] = r;
     }
-    sl_eval_summarize(v->ranks, v->n_cap, out);
+}
+
+/* Every caption's ranks under n_blends blends, from the head outputs now in
+ * pi and pt, block by block: the scores on the calling thread (OpenBLAS
+ * threads), the ranking over the pool. */
+static sl_status val_rank(val_set *v, int n_blends, sl_pool *pool) {
+    v->n_blends = n_blends;
+    for (v->block0 = 0; v->block0 < v->n_cap; v->block0 += BLOCK) {
+        const size_t m = SL_MIN((size_t)BLOCK, v->n_cap - v->block0);
+        sl_status st = sl_gemm_f32(0, 1, m, v->n_img, v->z_dim, 1.0f, v->txt + v->block0 * v->text_dim + v->word_dim,
+                                   v->text_dim, v->img + v->pooled_dim, v->image_dim, 0.0f, v->sz, v->n_img);
+        if (!st)
+            st = sl_gemm_f32(0, 1, m, v->n_img, v->dim, 1.0f, v->pt + v->block0 * v->dim, v->dim, v->pi, v->dim, 0.0f,
+                             v->sp, v->n_img);
+        if (st) return st;
+        sl_pool_run(pool, m, rank_task, v);
+    }
+    return SL_OK;
 }
 
 static double quality(const sl_recall *r) { return (r->r1 + r->r5 + r->r10) / 3.0; }
 
-/* The heads' scores of this epoch, then the best blend: the first (smallest)
- * b of the highest mean R@1/5/10. */
-static sl_status val_best_blend(val_set *v, sl_dual *d, float *blend, sl_recall *best) {
-    size_t dim = sl_dual_dim(d);
+/* The recall under blend k (its ranks are sorted in place: rank first). */
+static void val_recall(val_set *v, int k, sl_recall *out) {
+    sl_eval_summarize(v->ranks + (size_t)k * v->n_cap, v->n_cap, out);
+}
+
+/* The heads' outputs of this epoch, then the best blend: the first
+ * (smallest) b of the highest mean R@1/5/10. */
+static sl_status val_best_blend(val_set *v, sl_dual *d, sl_pool *pool, float *blend, sl_recall *best) {
     sl_status st = sl_dual_embed(d, SL_TOWER_IMAGE, v->img, v->n_img, v->pi);
     if (!st) st = sl_dual_embed(d, SL_TOWER_TEXT, v->txt, v->n_cap, v->pt);
-    if (!st) st = sl_gemm_f32(0, 1, v->n_cap, v->n_img, dim, 1.0f, v->pt, dim, v->pi, dim, 0.0f, v->sp, v->n_img);
+    if (!st) st = val_rank(v, BLEND_STEPS + 1, pool);
     if (st) return st;
     double best_q = -1;
     memset(best, 0, sizeof *best);
     for (int k = 0; k <= BLEND_STEPS; k++) {
-        float b = (float)k / BLEND_STEPS;
         sl_recall r;
-        val_recall(v, b, &r);
+        val_recall(v, k, &r);
         if (quality(&r) > best_q) {
             best_q = quality(&r);
             *best = r;
-            *blend = b;
+            *blend = (float)k / BLEND_STEPS;
         }
     }
     return SL_OK;
@@ -220,11 +268,14 @@ sl_status sl_fit_heads(const sl_feature_set *f, const sl_image_captions *ic, con
     float best_blend = 0.0f;
     double best_q = 0;
     if (!st) {
-        /* the zero-shot baseline: an epoch must beat it to be kept */
-        memset(v.sp, 0, v.n_cap * v.n_img * sizeof(float));
-        val_recall(&v, 0.0f, &zero_r);
-        best_q = quality(&zero_r);
-        save_weights(&t, best);
+        /* the zero-shot baseline (b = 0; the head outputs are still zero):
+         * an epoch must beat it to be kept */
+        st = val_rank(&v, 1, o->pool);
+        if (!st) {
+            val_recall(&v, 0, &zero_r);
+            best_q = quality(&zero_r);
+            save_weights(&t, best);
+        }
     }
     size_t steps = (n_pool / batch) + (n_pool % batch >= 2);
     size_t total = steps * (size_t)o->epochs, step = 0;
@@ -252,13 +303,14 @@ sl_status sl_fit_heads(const sl_feature_set *f, const sl_image_captions *ic, con
             sl_dual_stats ds;
             st = sl_dual_step(d, bi, bt, NULL, n, learning_rate(o->lr, step++, steps, total), &ds);
             if (st == SL_ERR_CORRUPT) st = sl_fail(SL_ERR_CORRUPT, "train: diverged at epoch %d (try a lower --lr)", epoch);
+            if (st) break;
             loss_sum += ds.loss;
             loss_n++;
         }
         float blend = 0;
         sl_recall r;
         memset(&r, 0, sizeof r);
-        if (!st) st = val_best_blend(&v, d, &blend, &r);
+        if (!st) st = val_best_blend(&v, d, o->pool, &blend, &r);
         if (st) break;
         out->epochs_run = epoch;
         if (quality(&r) > best_q + 1e-12) {

@@ -15,7 +15,7 @@ typedef struct sl_fit_opts {
     uint64_t seed;
     int fold, folds; /* reported with the progress */
     double t0;       /* sl_now() at the start of the whole run */
-    sl_pool *pool;   /* for the final validation figures; may be NULL */
+    sl_pool *pool;   /* ranks the validation captions; may be NULL (serial) */
     int (*progress)(void *user, const sl_train_progress *p);
     void *progress_user;
 } sl_fit_opts;

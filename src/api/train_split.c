@@ -73,6 +73,7 @@ void sl_split_holdout(const uint32_t *imgs, size_t n, float frac, uint64_t seed,
                       size_t *n_val) {
     size_t nv = (size_t)lround((double)frac * (double)n);
     if (nv < 1) nv = 1;
+    if (nv > SL_TRAIN_MAX_VAL_IMAGES) nv = SL_TRAIN_MAX_VAL_IMAGES;
     if (n >= 2 && nv > n - 2) nv = n - 2;
     /* permute positions, then take the first nv as validation */
     uint64_t s = seed ^ 0x686f6c646f7574ull; /* "holdout" */

@@ -27,12 +27,20 @@ void sl_image_captions_free(sl_image_captions *c);
 void sl_shuffle_indices(uint32_t *idx, size_t n, uint64_t seed);
 
 /* Image i goes to fold fold_of[i] in 0..k-1: the images in a seeded random
- * order, dealt round-robin, so fold sizes differ by one at most. */
+ * order, dealt round-robin, so fold sizes differ by one at most (counting
+ * every image; the trainer then leaves out images without a known-word
+ * caption, so its folds may differ a little more). */
 void sl_split_folds(size_t n_images, int k, uint64_t seed, uint8_t *fold_of);
 
+/* Validation images at most: past a few thousand images the recall
+ * estimate is precise enough, and every epoch ranks every validation
+ * caption against every validation image. */
+#define SL_TRAIN_MAX_VAL_IMAGES 5000
+
 /* Splits the images imgs[0..n) into a validation part of round(frac * n)
- * images (at least 1 and at most n - 2) and the rest, both in a seeded
- * random order: val receives n_val indices, train n - n_val. */
+ * images (at least 1, at most n - 2 and SL_TRAIN_MAX_VAL_IMAGES) and the
+ * rest, both in a seeded random order: val receives n_val indices, train
+ * n - n_val. */
 void sl_split_holdout(const uint32_t *imgs, size_t n, float frac, uint64_t seed, uint32_t *train, uint32_t *val,
                       size_t *n_val);
 

@@ -26,7 +26,8 @@ static sl_status check_shape(const sl_head *h, const char *tower) {
 static sl_status check_values(const sl_head *h, const char *tower) {
     for (size_t l = 0; l < h->n_layers; l++) {
         const sl_head_layer *L = &h->layers[l];
-        /* Both sizes are at most 2^16, so the product fits a size_t. */
+        /* The shapes were checked against tensors inside the mapped file,
+         * so in * out * 4 bytes fit a size_t. */
         const size_t n = (size_t)L->in * L->out;
         for (size_t i = 0; i < n; i++)
             if (!isfinite(L->weight[i]))

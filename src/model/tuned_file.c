@@ -22,8 +22,9 @@ static size_t head_dims(const sl_head *h, uint32_t dims[SL_HEAD_MAX_LAYERS + 1])
 }
 
 /* Everything that decides a tuned embedding beyond the zero-shot model,
- * which its id stands for. Sizes go in as u32 and the tensors as their
- * little-endian f32 bytes, exactly as the file stores them, so the reader
+ * which its id stands for. Sizes go in as u32 and the tensors as their f32
+ * bytes in host order — little-endian, the only byte order searchlite's
+ * files support (core.h), exactly as the file stores them — so the reader
  * recomputes the same digest from the map. */
 sl_status sl_tuned_model_id(const char *base_id, const sl_heads *h, char out[SL_LITE_MODEL_ID_MAX]) {
     uint8_t d[SL_SHA256_SIZE];
@@ -94,6 +95,9 @@ static sl_status build(const sl_lite_model *base, const sl_heads *h, const sl_tr
     for (size_t i = 0; i < sl_gguf_kv_count(g) && !st; i++) {
         sl_gguf_str k = sl_gguf_key_at(g, i);
         if (str_starts(k, "searchlite.heads.") || str_starts(k, "searchlite.train.")) continue;
+        /* the builder lays tensors out at its own alignment (32): a base's
+         * other value copied over would make readers look elsewhere */
+        if (str_is(k, "general.alignment")) continue;
         if (str_is(k, "searchlite.file_version")) st = sl_gguf_set_u32(b, "searchlite.file_version", SL_TUNED_FILE_VERSION);
         else if (str_is(k, "searchlite.embedding_dim"))
             st = sl_gguf_set_u32(b, "searchlite.embedding_dim", SL_LITE_CLASSES + dim);

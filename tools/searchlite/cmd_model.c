@@ -192,21 +192,32 @@ static void print_scores(const char *name, const sl_recall *r) {
            100 * r->r10, r->median_rank);
 }
 
+/* The record's strings come from the file: control bytes (a terminal's
+ * escape sequences) are shown as '?' rather than sent to the terminal. */
+static const char *printable(const char *s, char *buf, size_t size) {
+    size_t i = 0;
+    for (; s[i] && i + 1 < size; i++) buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 static void print_training(const sl_model_training *t) {
+    char b1[1024], b2[1024];
     printf("tuned      heads of dimension %u, blend %.3g\n", t->head_dim, (double)t->blend);
     printf("base       %s\n", t->base_id);
     if (t->data[0] || t->n_images || t->n_captions || t->epochs)
-        printf("trained on %s (%llu images, %llu captions), %u epochs\n", t->data[0] ? t->data : "(not named)",
-               (unsigned long long)t->n_images, (unsigned long long)t->n_captions, t->epochs);
+        printf("trained on %s (%llu images, %llu captions), %u epochs\n",
+               t->data[0] ? printable(t->data, b1, sizeof b1) : "(not named)", (unsigned long long)t->n_images,
+               (unsigned long long)t->n_captions, t->epochs);
     else
         printf("trained on (not recorded)\n");
-    if (t->options[0]) printf("options    %s\n", t->options);
+    if (t->options[0]) printf("options    %s\n", printable(t->options, b1, sizeof b1));
     if (!t->trained.n_queries) {
         printf("held out   not measured\n");
         return;
     }
     printf("held out   text->image over %zu queries%s%s\n", t->trained.n_queries, t->heldout[0] ? ", " : "",
-           t->heldout);
+           printable(t->heldout, b2, sizeof b2));
     print_scores("zero-shot", &t->zero_shot);
     print_scores("tuned", &t->trained);
 }

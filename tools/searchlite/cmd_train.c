@@ -2,6 +2,7 @@
  * tuned model (docs/TRAINING.md). */
 #include "commands.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,8 +203,9 @@ int cmd_train(int argc, char **argv) {
             break;
         case 's': {
             char *end;
+            errno = 0;
             unsigned long long s = strtoull(optarg, &end, 10);
-            if (end == optarg || *end || optarg[0] == '-') {
+            if (end == optarg || *end || optarg[0] == '-' || errno == ERANGE) {
                 cli_error("--seed: '%s' is not a non-negative integer", optarg);
                 return 2;
             }
