@@ -266,6 +266,24 @@ static void test_sparse_and_app(void) {
     sl_searcher_free(exact);
 }
 
+/* Of 20 queries near stored items, how many two searchers answer alike
+ * (hit for hit, score for score). */
+static size_t agreeing_queries(sl_searcher *a, sl_searcher *b) {
+    float *q = malloc(g_dim * sizeof *q);
+    REQUIRE(q != NULL);
+    size_t agree = 0;
+    for (int t = 0; t < 20; t++) {
+        memcpy(q, g_x + (size_t)(t * 131) * g_dim, g_dim * sizeof *q);
+        sl_results *ra = NULL, *rb = NULL;
+        REQUIRE(sl_search_vector(a, q, K, &ra) == SL_OK && sl_search_vector(b, q, K, &rb) == SL_OK);
+        agree += (size_t)same_results(ra, rb);
+        sl_results_free(ra);
+        sl_results_free(rb);
+    }
+    free(q);
+    return agree;
+}
+
 /* A dense library's export carries its ANN index; the app searches with it
  * and answers exactly as the library's searcher does. */
 static void test_dense_app(void) {
@@ -301,18 +319,8 @@ static void test_dense_app(void) {
     r = recall_vs_exact(sa, se);
     CHECK_MSG(r >= 0.9, "app file ANN recall %.3f", r);
     /* The same snapshot answers the same: app and library agree hit for hit. */
-    float *q = malloc(g_dim * sizeof *q);
-    size_t agree = 0;
-    for (int t = 0; t < 20; t++) {
-        memcpy(q, g_x + (size_t)(t * 131) * g_dim, g_dim * sizeof *q);
-        sl_results *ra = NULL, *rl = NULL;
-        REQUIRE(sl_search_vector(sa, q, K, &ra) == SL_OK && sl_search_vector(sl, q, K, &rl) == SL_OK);
-        agree += (size_t)same_results(ra, rl);
-        sl_results_free(ra);
-        sl_results_free(rl);
-    }
+    size_t agree = agreeing_queries(sa, sl);
     CHECK_MSG(agree == 20, "app file and library differ on %zu of 20 queries", 20 - agree);
-    free(q);
     sl_searcher_free(sl);
     sl_searcher_free(sa);
     sl_searcher_free(se);
@@ -361,18 +369,8 @@ static void test_tuned_shaped_app(void) {
     CHECK(strcmp(refresh(lib), "kept") == 0);
     sl_searcher *sa = open_searcher(app, 0), *sl = open_searcher(lib, 0);
     CHECK(sa->ann != NULL && sl->ann != NULL);
-    float *q = malloc(g_dim * sizeof *q);
-    size_t agree = 0;
-    for (int t = 0; t < 20; t++) {
-        memcpy(q, g_x + (size_t)(t * 131) * g_dim, g_dim * sizeof *q);
-        sl_results *ra = NULL, *rl = NULL;
-        REQUIRE(sl_search_vector(sa, q, K, &ra) == SL_OK && sl_search_vector(sl, q, K, &rl) == SL_OK);
-        agree += (size_t)same_results(ra, rl);
-        sl_results_free(ra);
-        sl_results_free(rl);
-    }
+    size_t agree = agreeing_queries(sa, sl);
     CHECK_MSG(agree == 20, "app file and library differ on %zu of 20 queries", 20 - agree);
-    free(q);
     sl_searcher_free(sl);
     sl_searcher_free(sa);
     free(g_x);
