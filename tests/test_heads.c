@@ -3,6 +3,8 @@
  * (zero stays zero), the blend's norms and ends, the same bits every call,
  * and sl_heads_check refusing each kind of bad head. */
 #include "model/heads.h"
+#include "model/lite_model.h"
+#include "model/tuned_file.h"
 #include "testlib.h"
 
 #include <math.h>
@@ -183,10 +185,97 @@ static void test_check(void) {
     free(mt);
 }
 
-int main(void) {
+/* ---- the tuned parts' golden file ----------------------------------------- */
+
+/* The parts a tuned file adds to its base (sl_tuned_add_parts) for heads of
+ * fixed values, with the two base keys the parser reads (embedding_dim,
+ * model_id): tests/golden/tuned/parts.gguf holds exactly these bytes, so a
+ * change of layout is a visible change of the golden file. */
+enum { G_DIM = 2 };
+static float g_iw[2280 * G_DIM], g_ib[G_DIM], g_tw[1100 * G_DIM], g_tb[G_DIM];
+static const char *G_BASE = "searchlite-lite-1/00112233445566778899aabbccddeeff";
+
+static sl_heads golden_heads(void) {
+    for (size_t i = 0; i < SL_ARRAY_LEN(g_iw); i++) g_iw[i] = (float)((int)(i % 7) - 3) / 64.0f;
+    for (size_t i = 0; i < SL_ARRAY_LEN(g_tw); i++) g_tw[i] = (float)((int)(i % 5) - 2) / 32.0f;
+    g_ib[0] = 0.5f, g_ib[1] = -0.25f, g_tb[0] = 0.125f, g_tb[1] = 0.0f;
+    sl_heads h;
+    memset(&h, 0, sizeof h);
+    h.image.n_layers = h.text.n_layers = 1;
+    h.image.layers[0] = (sl_head_layer){2280, G_DIM, g_iw, g_ib};
+    h.text.layers[0] = (sl_head_layer){1100, G_DIM, g_tw, g_tb};
+    h.blend = 0.75f;
+    return h;
+}
+
+static sl_status golden_bytes(uint8_t **data, size_t *size, char id[SL_LITE_MODEL_ID_MAX]) {
+    sl_heads h = golden_heads();
+    sl_train_record rec = {"golden set", 12, 60, "epochs=3", "validation split", {0.25f, 0.5f, 0.75f, 3.0f},
+                           {0.5f, 0.75f, 1.0f, 1.5f}, 60, 3};
+    sl_gguf_builder *b = NULL;
+    sl_status st = sl_tuned_model_id(G_BASE, &h, id);
+    if (!st) st = sl_gguf_builder_new(&b);
+    if (!st) st = sl_gguf_set_u32(b, "searchlite.embedding_dim", SL_LITE_CLASSES + G_DIM);
+    if (!st) st = sl_gguf_set_str(b, "searchlite.model_id", id);
+    if (!st) st = sl_tuned_add_parts(b, G_BASE, &h, &rec);
+    if (!st) st = sl_gguf_builder_serialize(b, data, size);
+    sl_gguf_builder_free(b);
+    return st;
+}
+
+static void test_golden(void) {
+    uint8_t *data = NULL;
+    size_t size = 0;
+    char id[SL_LITE_MODEL_ID_MAX];
+    REQUIRE(golden_bytes(&data, &size, id) == SL_OK);
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/golden/tuned/parts.gguf", SL_TEST_SOURCE_DIR);
+    size_t ng = 0;
+    uint8_t *gold = sl_test_read(path, &ng);
+    CHECK_MSG(ng == size && !memcmp(gold, data, size), "sl_tuned_add_parts output differs from %s", path);
+    /* the golden bytes read back as what was written, id check included */
+    sl_gguf *g = NULL;
+    REQUIRE(sl_gguf_open_memory(gold, ng, &g) == SL_OK);
+    sl_lite_tuned t;
+    sl_status st = sl_lite_tuned_parse(g, 100, SL_LITE_CLASSES + G_DIM, id, &t);
+    CHECK_MSG(st == SL_OK, "%s", sl_last_error());
+    if (st == SL_OK) {
+        const sl_heads want = golden_heads();
+        CHECK(t.heads.blend == 0.75f && t.heads.image.n_layers == 1 && t.heads.text.n_layers == 1);
+        CHECK(t.heads.image.layers[0].in == 2280 && t.heads.image.layers[0].out == G_DIM);
+        CHECK(!memcmp(t.heads.image.layers[0].weight, want.image.layers[0].weight, sizeof g_iw));
+        CHECK(!memcmp(t.heads.text.layers[0].weight, want.text.layers[0].weight, sizeof g_tw));
+        CHECK(t.heads.text.layers[0].bias[0] == 0.125f && t.heads.image.layers[0].bias[1] == -0.25f);
+        CHECK(strcmp(t.base_id, G_BASE) == 0);
+        CHECK(strcmp(t.rec.data, "golden set") == 0 && strcmp(t.rec.heldout, "validation split") == 0);
+        CHECK(t.rec.n_images == 12 && t.rec.n_captions == 60 && t.rec.n_heldout == 60 && t.rec.epochs == 3);
+        CHECK(t.rec.zero_shot[2] == 0.75f && t.rec.tuned[3] == 1.5f);
+        sl_lite_tuned_release(&t);
+    }
+    /* another id is refused: the digest covers the heads */
+    st = sl_lite_tuned_parse(g, 100, SL_LITE_CLASSES + G_DIM, G_BASE, &t);
+    CHECK(st == SL_ERR_CORRUPT);
+    sl_gguf_free(g);
+    free(gold);
+    free(data);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--write-golden")) {
+        uint8_t *data = NULL;
+        size_t size = 0;
+        char id[SL_LITE_MODEL_ID_MAX];
+        if (golden_bytes(&data, &size, id)) return 1;
+        FILE *f = fopen(argv[2], "wb");
+        int bad = !f || fwrite(data, 1, size, f) != size;
+        if (f && fclose(f)) bad = 1;
+        free(data);
+        return bad;
+    }
     test_forward();
     test_relu();
     test_blend();
     test_check();
+    test_golden();
     return sl_test_summary();
 }

@@ -105,21 +105,27 @@ static sl_status build(const sl_lite_model *base, const sl_heads *h, const sl_tr
         else st = sl_gguf_copy_kv(b, g, i);
     }
     if (st) return st;
+    for (size_t i = 0; i < sl_gguf_tensor_count(g) && !st; i++) {
+        const sl_gguf_tensor *t = sl_gguf_tensor_at(g, i);
+        if (!str_starts(t->name, "heads.")) st = sl_gguf_copy_tensor(b, t);
+    }
+    if (!st) st = sl_tuned_add_parts(b, sl_lite_model_base_id(base), h, rec);
+    return st;
+}
+
+sl_status sl_tuned_add_parts(sl_gguf_builder *b, const char *base_id, const sl_heads *h, const sl_train_record *rec) {
+    const uint32_t dim = h->image.layers[h->image.n_layers - 1].out;
     uint32_t di[SL_HEAD_MAX_LAYERS + 1], dt[SL_HEAD_MAX_LAYERS + 1];
     const size_t ni = head_dims(&h->image, di), nt = head_dims(&h->text, dt);
-    if ((st = sl_gguf_set_str(b, "searchlite.heads.base_model_id", sl_lite_model_base_id(base))) ||
+    sl_status st;
+    if ((st = sl_gguf_set_str(b, "searchlite.heads.base_model_id", base_id)) ||
         (st = sl_gguf_set_u32(b, "searchlite.heads.dim", dim)) ||
         (st = sl_gguf_set_f32(b, "searchlite.heads.blend", h->blend)) ||
         (st = sl_gguf_set_array(b, "searchlite.heads.image_dims", SL_GGUF_U32, di, ni)) ||
         (st = sl_gguf_set_array(b, "searchlite.heads.text_dims", SL_GGUF_U32, dt, nt)) ||
         (rec && (st = add_record(b, rec))))
         return st;
-    for (size_t i = 0; i < sl_gguf_tensor_count(g) && !st; i++) {
-        const sl_gguf_tensor *t = sl_gguf_tensor_at(g, i);
-        if (!str_starts(t->name, "heads.")) st = sl_gguf_copy_tensor(b, t);
-    }
-    if (!st) st = add_head(b, "image", &h->image);
-    if (!st) st = add_head(b, "text", &h->text);
+    if (!(st = add_head(b, "image", &h->image))) st = add_head(b, "text", &h->text);
     return st;
 }
 

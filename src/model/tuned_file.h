@@ -30,6 +30,12 @@ typedef struct sl_train_record {
  * Errors: SL_ERR_NOMEM. */
 sl_status sl_tuned_model_id(const char *base_id, const sl_heads *h, char out[SL_LITE_MODEL_ID_MAX]);
 
+/* The parts a tuned file adds to its base, into a builder: the
+ * searchlite.heads.* keys, the record (rec may be NULL) and the heads.*
+ * tensors, in the file's order (after the base's keys and tensors). The
+ * golden test of the format builds a file of these parts alone. */
+sl_status sl_tuned_add_parts(sl_gguf_builder *b, const char *base_id, const sl_heads *h, const sl_train_record *rec);
+
 /* Writes a tuned model atomically: every key and tensor of the base model
  * file at base_path (a lite model, or a tuned one whose heads and record are
  * dropped) plus the heads, the blend and the record (rec may be NULL: no
