@@ -280,8 +280,9 @@ typedef struct sl_recall {
  * map into one L2-normalized space of sl_model_dim() floats, so the cosine
  * similarity of a query and an image is a dot product. The file is either
  * the zero-shot lite model or a tuned one: the lite model plus trained
- * projection heads whose output is blended with the zero-shot embedding. Read-only after
- * opening: every function below may be called from any number of threads
+ * projection heads whose output is blended with the zero-shot embedding.
+ * Read-only after opening: every function below may be called from any
+ * number of threads
  * at once on the same handle (image embedding borrows one of a small set of
  * interpreters kept by the handle). */
 typedef struct sl_model sl_model;
@@ -634,7 +635,8 @@ typedef struct sl_train_opts {
     int n_threads;      /* <= 0: 2. Results are identical for a given seed
                            and thread count */
     float val_split;    /* share of the training images held out for early
-                           stopping and the blend, default 0.1 (0.02..0.5) */
+                           stopping and the blend, default 0.1 (0.02..0.5;
+                           at most 5,000 images) */
     int folds;          /* >= 2: first cross-validate (split by image) and
                            record the held-out scores; 0: no cross-validation */
     const char *cache_dir;   /* keeps the image and caption features here
