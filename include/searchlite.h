@@ -282,9 +282,8 @@ typedef struct sl_recall {
  * the zero-shot lite model or a tuned one: the lite model plus trained
  * projection heads whose output is blended with the zero-shot embedding.
  * Read-only after opening: every function below may be called from any
- * number of threads
- * at once on the same handle (image embedding borrows one of a small set of
- * interpreters kept by the handle). */
+ * number of threads at once on the same handle (image embedding borrows
+ * one of a small set of interpreters kept by the handle). */
 typedef struct sl_model sl_model;
 
 /* The assets a lite model is built from (scripts/fetch-assets.sh). */
