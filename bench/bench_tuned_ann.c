@@ -47,6 +47,7 @@
  * exact row also giving the mean #1 / #10 exact scores and the share of
  * real photos in the exact top 10 (how much the added items compete). */
 #include "api/caption_set.h"
+#include "api/search_internal.h"
 #include "bench_util.h"
 #include "core/core.h"
 #include "index/ann.h"
@@ -393,12 +394,7 @@ static sl_hit *exact(const dataset *d, const queries *qs, const char *set, size_
 static sl_ann *build(const float *x, size_t n, size_t dim, int threads, double *secs, sl_ann_opts *o) {
     int64_t *ids = xmalloc(n * sizeof *ids);
     for (size_t i = 0; i < n; i++) ids[i] = (int64_t)i;
-    /* src/api/snapshot.c library_ann_opts */
-    sl_ann_opts_init(o, n < 20000 ? 20000 : n, dim, SL_ANN_DOT);
-    o->brute_force = 0;
-    o->store = SL_ANN_STORE_NONE;
-    o->reorder_k = 0;
-    o->n_threads = threads;
+    sl_snapshot_ann_opts(o, n, dim, threads); /* exactly the library's */
     sl_ann *a;
     double t0 = sl_now();
     if (sl_ann_build(x, ids, n, dim, o, &a)) die("sl_ann_build");

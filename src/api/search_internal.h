@@ -64,6 +64,12 @@ typedef struct sl_searcher_internal {
 sl_status sl_searcher_open_ex(const sl_model *model, const char *library_path,
                               const sl_searcher_opts *opts, const sl_searcher_internal *in, sl_searcher **out);
 
+/* The build options of a library snapshot for n items of dim floats:
+ * ScaNN's guidance from the size (never brute force), no stored vectors
+ * (the searcher re-scores candidates from its own rows), the training
+ * sample held to a memory budget. */
+void sl_snapshot_ann_opts(sl_ann_opts *o, size_t n, size_t dim, int n_threads);
+
 /* The library's ANN snapshot (snapshot.c). Refresh: for a dense library of
  * at least min_items embeddings (0: SL_SEARCH_ANN_MIN_ITEMS), brings the
  * stored snapshot up to date: adds and removes items in place while the

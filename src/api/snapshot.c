@@ -18,19 +18,27 @@ static int cmp_i64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Training-sample budget of a snapshot build: 16 M floats (64 MB) per
+ * copy, and never fewer than 10,000 points (docs/SEARCH.md). */
+#define SNAPSHOT_SAMPLE_FLOATS (16u << 20)
+#define SNAPSHOT_MIN_SAMPLE 10000
+
 static int sorted_has(const int64_t *v, size_t n, int64_t id) {
     return bsearch(&id, v, n, sizeof *v, cmp_i64) != NULL;
 }
 
-/* Options of a library snapshot: ScaNN's guidance from the size, always
- * partitioned with codes (the searcher keeps the exact vectors itself and
- * re-scores the candidates, so the snapshot stores none). */
-static void library_ann_opts(sl_ann_opts *o, size_t n, size_t dim, int n_threads) {
+void sl_snapshot_ann_opts(sl_ann_opts *o, size_t n, size_t dim, int n_threads) {
     sl_ann_opts_init(o, n < 20000 ? 20000 : n, dim, SL_ANN_DOT);
     o->brute_force = 0;
     o->store = SL_ANN_STORE_NONE;
     o->reorder_k = 0;
     o->n_threads = n_threads;
+    /* The build holds a few copies of its training sample (sample,
+     * residuals, directions: sample x dim floats each); wide embeddings (a
+     * tuned model's 1,128 floats) would make that the peak of an index run,
+     * so the sample is held to SNAPSHOT_SAMPLE_FLOATS floats. */
+    const size_t cap = SL_MAX((size_t)SNAPSHOT_MIN_SAMPLE, (size_t)SNAPSHOT_SAMPLE_FLOATS / (dim ? dim : 1));
+    if (!o->training_sample_size || o->training_sample_size > cap) o->training_sample_size = cap;
 }
 
 /* Applies the difference between the index and the catalog's items; sets
@@ -114,7 +122,7 @@ sl_status sl_snapshot_refresh_rows(sl_catalog *cat, const char *model_id, const 
         sl_ann_free(a);
         a = NULL;
         sl_ann_opts o;
-        library_ann_opts(&o, n, dim, n_threads);
+        sl_snapshot_ann_opts(&o, n, dim, n_threads);
         st = sl_ann_build(x, ids, n, dim, &o, &a);
         did = "built";
     }
