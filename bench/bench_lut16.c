@@ -20,13 +20,6 @@
 
 enum { MAX_RUNS = 1000, MAX_LIST = 8 };
 
-static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void) {
-    g_rng ^= g_rng >> 12;
-    g_rng ^= g_rng << 25;
-    g_rng ^= g_rng >> 27;
-    return g_rng * 0x2545F4914F6CDD1Dull;
-}
 
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -57,10 +50,10 @@ static void bench(size_t n, size_t nb, int runs, int only_level) {
     /* Random bytes are random codes (n is a multiple of 32 here, so there
      * is no padding to keep zero); no (n, nb) code matrix needed. */
     for (size_t i = 0; i < size; i += 8) {
-        uint64_t r = rnd();
+        uint64_t r = sl_bench_rand();
         memcpy(packed + i, &r, SL_MIN((size_t)8, size - i));
     }
-    for (size_t i = 0; i < nb * 16; i++) lut[i] = (uint8_t)(rnd() >> 56);
+    for (size_t i = 0; i < nb * 16; i++) lut[i] = (uint8_t)(sl_bench_rand() >> 56);
     sl_lut16_scan(packed, ng, nb, lut, sorted);
     qsort(sorted, np, 4, cmp_u32);
     uint32_t threshold = sorted[np * 99 / 100];

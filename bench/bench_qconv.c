@@ -27,13 +27,8 @@
 
 enum { MAX_LAYERS = 64, MAX_RUNS = 1000 };
 
-static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void) {
-    g_rng ^= g_rng >> 12;
-    g_rng ^= g_rng << 25;
-    g_rng ^= g_rng >> 27;
-    return (uint32_t)((g_rng * 0x2545F4914F6CDD1Dull) >> 32);
-}
+/* the high half of the shared generator's draw */
+static uint32_t rnd(void) { return (uint32_t)(sl_bench_rand() >> 32); }
 
 typedef struct layer {
     sl_qconv_desc d;

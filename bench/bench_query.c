@@ -63,14 +63,6 @@ static void die(const char *what) {
     exit(1);
 }
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void) { /* xorshift64* */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
-static double rng_unit(void) { return (double)(rng() >> 11) * (1.0 / 9007199254740992.0); }
 
 static double file_mb(const char *path) {
     double total = 0;
@@ -167,16 +159,16 @@ static double build_synthetic(const sl_model *model, const real_rows *real, size
     size_t nnz_sum = 0;
     for (size_t i = 0; i < n; i++) {
         if (i % 10000 == 0 && sl_catalog_batch_begin(cat)) die("sl_catalog_batch_begin");
-        size_t r = (size_t)(rng() % real->n);
+        size_t r = (size_t)(sl_bench_rand() % real->n);
         uint32_t a = real->first[r], b = real->first[r + 1];
         double norm = 0;
         for (uint32_t e = a; e < b; e++) {
             uint32_t c;
-            do c = (uint32_t)(rng() % dim);
+            do c = (uint32_t)(sl_bench_rand() % dim);
             while (taken[c]);
             taken[c] = 1;
             cols[e - a] = c;
-            vec[c] = real->val[e] * (float)(0.9 + 0.2 * rng_unit());
+            vec[c] = real->val[e] * (float)(0.9 + 0.2 * sl_bench_unit());
             norm += (double)vec[c] * vec[c];
         }
         float inv = norm > 0 ? (float)(1.0 / sqrt(norm)) : 0.0f;
@@ -186,12 +178,12 @@ static double build_synthetic(const sl_model *model, const real_rows *real, size
         snprintf(p, sizeof p, "/synthetic/%06zu.jpg", i);
         uint8_t hash[32];
         for (size_t h = 0; h < 32; h += 8) {
-            uint64_t x = rng();
+            uint64_t x = sl_bench_rand();
             memcpy(hash + h, &x, 8);
         }
         sl_item it = {0};
         it.path = p;
-        it.size = 50000 + (int64_t)(rng() % 450000);
+        it.size = 50000 + (int64_t)(sl_bench_rand() % 450000);
         it.mtime_ns = (int64_t)1700000000 * 1000000000 + (int64_t)i * 1000000;
         it.hash = hash;
         it.hash_size = sizeof hash;

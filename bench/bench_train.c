@@ -26,14 +26,7 @@ enum { MAX_LIST = 8, IMG_IN = 2280, TXT_IN = 1100 };
 /* searchlite train's defaults (sl_train_opts_init); flags change them */
 static int BATCH = 128, HIDDEN = 1024, OUT = 128;
 
-static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void) {
-    g_rng ^= g_rng >> 12;
-    g_rng ^= g_rng << 25;
-    g_rng ^= g_rng >> 27;
-    return g_rng * 0x2545F4914F6CDD1Dull;
-}
-static float unit(void) { return (float)(rnd() >> 40) / 16777216.0f; }
+static float unit(void) { return (float)(sl_bench_rand() >> 40) / 16777216.0f; }
 
 int main(int argc, char **argv) {
     size_t pairs = 100000, pool = 8192;
@@ -73,7 +66,7 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < pool * IMG_IN; i++) img[i] = (i % IMG_IN) < 1280 ? unit() * 2.0f - 1.0f : unit() * 0.002f;
     for (size_t i = 0; i < pool * TXT_IN; i++) txt[i] = (i % TXT_IN) < 100 ? unit() * 2.0f - 1.0f : unit() * 0.002f;
-    for (size_t i = 0; i < pairs; i++) order[i] = rnd() % pool;
+    for (size_t i = 0; i < pairs; i++) order[i] = sl_bench_rand() % pool;
 
     size_t steps = pairs / BATCH;
     double weights = (double)IMG_IN * HIDDEN + (double)HIDDEN * OUT + (double)TXT_IN * HIDDEN + (double)HIDDEN * OUT;

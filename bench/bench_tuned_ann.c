@@ -79,16 +79,8 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void) { /* xorshift64* */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
-static double rng_unit(void) { return (double)(rng() >> 11) * (1.0 / 9007199254740992.0); }
 static double rng_gauss(void) {
-    double u = rng_unit(), v = rng_unit();
+    double u = sl_bench_unit(), v = sl_bench_unit();
     if (u < 1e-300) u = 1e-300;
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
@@ -220,21 +212,21 @@ static void scale_to(float *v, size_t n, double target_norm) {
 /* Row out from real row r (see the header). */
 static void synth_row(const real_set *re, int mix, double p_noise, float *out) {
     const uint32_t dim = re->dim, pd = dim - ZDIM;
-    const float *src = re->img + (size_t)(rng() % re->n_img) * dim;
+    const float *src = re->img + (size_t)(sl_bench_rand() % re->n_img) * dim;
     const double zn = sqrt(norm2(src, ZDIM)), pn = sqrt(norm2(src + ZDIM, pd));
     memset(out, 0, dim * sizeof *out);
     for (uint32_t j = 0; j < ZDIM; j++) {
         if (src[j] == 0.0f) continue;
         uint32_t c;
-        do c = (uint32_t)(rng() % ZDIM);
+        do c = (uint32_t)(sl_bench_rand() % ZDIM);
         while (out[c] != 0.0f);
-        out[c] = src[j] * (float)(0.9 + 0.2 * rng_unit());
+        out[c] = src[j] * (float)(0.9 + 0.2 * sl_bench_unit());
     }
     scale_to(out, ZDIM, zn);
     float *p = out + ZDIM;
     if (mix) {
-        const float *oth = re->img + (size_t)(rng() % re->n_img) * dim + ZDIM;
-        const double w = rng_unit(), on = sqrt(norm2(oth, pd));
+        const float *oth = re->img + (size_t)(sl_bench_rand() % re->n_img) * dim + ZDIM;
+        const double w = sl_bench_unit(), on = sqrt(norm2(oth, pd));
         for (uint32_t j = 0; j < pd; j++)
             p[j] = (float)(w * src[ZDIM + j] / (pn > 0 ? pn : 1) + (1 - w) * oth[j] / (on > 0 ? on : 1));
     } else {
@@ -403,6 +395,18 @@ static sl_ann *build(const float *x, size_t n, size_t dim, int threads, double *
     return a;
 }
 
+/* How many of the got hits are among the exact top K (gt, K entries). */
+static size_t true_hits(const sl_hit *top, size_t got, const sl_hit *gt) {
+    size_t n = 0;
+    for (size_t x = 0; x < got; x++)
+        for (size_t y = 0; y < K; y++)
+            if (top[x].index == gt[y].index) {
+                n++;
+                break;
+            }
+    return n;
+}
+
 /* ANN candidates (index over the full rows, or over the p halves when
  * p_only) re-scored exactly on the full rows, as src/api/searcher.c does. */
 static void run_ann(const dataset *d, const queries *qs, const sl_hit *gt, const sl_ann *a, int p_only,
@@ -427,13 +431,7 @@ static void run_ann(const dataset *d, const queries *qs, const sl_hit *gt, const
         }
         size_t got = sl_topk_finish(&tk);
         t[i] = (sl_now() - t0) * 1e3;
-        const sl_hit *g = gt + i * K;
-        for (size_t x = 0; x < got; x++)
-            for (size_t y = 0; y < K; y++)
-                if (top[x].index == g[y].index) {
-                    hit_sum += 1;
-                    break;
-                }
+        hit_sum += (double)true_hits(top, got, gt + i * K);
     }
     int nq = (int)qs->n;
     double med = sl_bench_median(t, nq);
@@ -480,13 +478,7 @@ static void run_hybrid(const dataset *d, const queries *qs, const sl_hit *gt, co
         size_t got = sl_topk_finish(&tk);
         for (size_t j = 0; j < np + nz; j++) seen[c[j].index] = 0;
         t[i] = (sl_now() - t0) * 1e3;
-        const sl_hit *g = gt + i * K;
-        for (size_t x = 0; x < got; x++)
-            for (size_t y = 0; y < K; y++)
-                if (top[x].index == g[y].index) {
-                    hit_sum += 1;
-                    break;
-                }
+        hit_sum += (double)true_hits(top, got, gt + i * K);
     }
     int nq = (int)qs->n;
     double med = sl_bench_median(t, nq);
@@ -598,7 +590,7 @@ int main(int argc, char **argv) {
     size_t *perm = xmalloc(re.n_cap * sizeof *perm);
     for (size_t i = 0; i < re.n_cap; i++) perm[i] = i;
     for (size_t i = re.n_cap; i > 1; i--) {
-        size_t j = (size_t)(rng() % i), t = perm[i - 1];
+        size_t j = (size_t)(sl_bench_rand() % i), t = perm[i - 1];
         perm[i - 1] = perm[j];
         perm[j] = t;
     }
