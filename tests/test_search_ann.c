@@ -30,6 +30,15 @@ static void put_items(sl_catalog *cat, size_t from, size_t to) {
     REQUIRE(sl_catalog_batch_commit(cat) == SL_OK);
 }
 
+/* A new library at lib holding items 0..N0 of g_x for the lite model's id. */
+static void new_library(const char *lib) {
+    sl_catalog *cat = NULL;
+    REQUIRE(sl_catalog_open(lib, SL_CATALOG_CREATE, &cat) == SL_OK);
+    REQUIRE(sl_catalog_set_model(cat, g_id, g_dim) == SL_OK);
+    put_items(cat, 0, N0);
+    sl_catalog_close(cat);
+}
+
 static const char *refresh(const char *lib) {
     sl_catalog *cat = NULL;
     REQUIRE(sl_catalog_open(lib, 0, &cat) == SL_OK);
@@ -89,11 +98,8 @@ static double recall_vs_exact(sl_searcher *ann, sl_searcher *exact) {
 static void test_dense_snapshot(void) {
     char lib[512];
     snprintf(lib, sizeof lib, "%s/dense.db", sl_test_tmpdir());
+    new_library(lib);
     sl_catalog *cat = NULL;
-    REQUIRE(sl_catalog_open(lib, SL_CATALOG_CREATE, &cat) == SL_OK);
-    REQUIRE(sl_catalog_set_model(cat, g_id, g_dim) == SL_OK);
-    put_items(cat, 0, N0);
-    sl_catalog_close(cat);
 
     /* No snapshot yet: the searcher scans. */
     sl_searcher *exact = open_searcher(lib, 1), *s = open_searcher(lib, 0);
@@ -290,11 +296,7 @@ static void test_dense_app(void) {
     char lib[512], app[512];
     snprintf(lib, sizeof lib, "%s/dense2.db", sl_test_tmpdir());
     snprintf(app, sizeof app, "%s/dense2.sla", sl_test_tmpdir());
-    sl_catalog *cat = NULL;
-    REQUIRE(sl_catalog_open(lib, SL_CATALOG_CREATE, &cat) == SL_OK);
-    REQUIRE(sl_catalog_set_model(cat, g_id, g_dim) == SL_OK);
-    put_items(cat, 0, N0);
-    sl_catalog_close(cat);
+    new_library(lib);
     /* The public export ships an index from 20,000 items (below, the app
      * scans exactly); the internal threshold is lowered to this library's
      * size. The export builds the snapshot in the library first. */
@@ -349,11 +351,7 @@ static void test_tuned_shaped_app(void) {
         }
         for (size_t j = 0; j < live; j++) g_x[i * g_dim + j] /= (float)sqrt(n2);
     }
-    sl_catalog *cat = NULL;
-    REQUIRE(sl_catalog_open(lib, SL_CATALOG_CREATE, &cat) == SL_OK);
-    REQUIRE(sl_catalog_set_model(cat, g_id, g_dim) == SL_OK);
-    put_items(cat, 0, N0);
-    sl_catalog_close(cat);
+    new_library(lib);
     sl_library *l = NULL;
     sl_export_stats es;
     REQUIRE(sl_library_open(lib, 0, &l) == SL_OK);
