@@ -277,7 +277,7 @@ static sl_status cross_validate(const sl_feature_set *f, const sl_image_captions
     uint32_t *train = sl_malloc_array(n_imgs, sizeof *train), *val = sl_malloc_array(n_imgs, sizeof *val);
     sl_status st = SL_OK;
     if (!fold_of || !test || !rest || !train || !val) st = sl_fail(SL_ERR_NOMEM, "train: out of memory");
-    if (!st) sl_split_folds(f->n_images, o->folds, o->seed, fold_of);
+    if (!st) st = sl_split_folds(f->n_images, o->folds, o->seed, fold_of);
     for (int k = 0; !st && k < o->folds; k++) {
         size_t n_test = 0, n_rest = 0, n_val = 0;
         for (size_t i = 0; i < n_imgs; i++) {

@@ -283,12 +283,7 @@ sl_status sl_fit_heads(const sl_feature_set *f, const sl_image_captions *ic, con
     int since_best = 0;
     for (int epoch = 1; !st && epoch <= o->epochs; epoch++) {
         /* one caption per image, images in a fresh order */
-        for (size_t i = n_pool; i > 1; i--) {
-            size_t j = (size_t)(sl_rng_next(&rng) % i);
-            uint32_t x = pool_imgs[i - 1];
-            pool_imgs[i - 1] = pool_imgs[j];
-            pool_imgs[j] = x;
-        }
+        sl_shuffle_u32(pool_imgs, n_pool, &rng);
         double loss_sum = 0;
         size_t loss_n = 0;
         for (size_t s = 0; !st && s < steps; s++) {

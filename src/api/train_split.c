@@ -43,30 +43,30 @@ void sl_image_captions_free(sl_image_captions *c) {
     memset(c, 0, sizeof *c);
 }
 
-/* Uniform in [0, n) without modulo bias worth caring about at these sizes
- * (n < 2^32: the bias of a 64-bit draw is below 2^-32). */
-static size_t below(uint64_t *state, size_t n) { return (size_t)(sl_rng_next(state) % n); }
+void sl_shuffle_u32(uint32_t *v, size_t n, uint64_t *state) {
+    /* j uniform in [0, i): the modulo bias of a 64-bit draw is below 2^-32
+     * for i < 2^32 */
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(sl_rng_next(state) % i);
+        uint32_t t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
 
 void sl_shuffle_indices(uint32_t *idx, size_t n, uint64_t seed) {
     uint64_t s = seed;
     for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
-    for (size_t i = n; i > 1; i--) {
-        size_t j = below(&s, i);
-        uint32_t t = idx[i - 1];
-        idx[i - 1] = idx[j];
-        idx[j] = t;
-    }
+    sl_shuffle_u32(idx, n, &s);
 }
 
-void sl_split_folds(size_t n_images, int k, uint64_t seed, uint8_t *fold_of) {
+sl_status sl_split_folds(size_t n_images, int k, uint64_t seed, uint8_t *fold_of) {
     uint32_t *perm = sl_malloc_array(n_images ? n_images : 1, sizeof *perm);
-    if (!perm) { /* deterministic fallback with no randomness: never fails */
-        for (size_t i = 0; i < n_images; i++) fold_of[i] = (uint8_t)(i % (size_t)k);
-        return;
-    }
+    if (!perm) return sl_fail(SL_ERR_NOMEM, "train: out of memory");
     sl_shuffle_indices(perm, n_images, seed ^ 0x666f6c6473ull /* "folds" */);
     for (size_t r = 0; r < n_images; r++) fold_of[perm[r]] = (uint8_t)(r % (size_t)k);
     free(perm);
+    return SL_OK;
 }
 
 void sl_split_holdout(const uint32_t *imgs, size_t n, float frac, uint64_t seed, uint32_t *train, uint32_t *val,
@@ -78,12 +78,7 @@ void sl_split_holdout(const uint32_t *imgs, size_t n, float frac, uint64_t seed,
     /* permute positions, then take the first nv as validation */
     uint64_t s = seed ^ 0x686f6c646f7574ull; /* "holdout" */
     for (size_t i = 0; i < n; i++) train[i] = imgs[i];
-    for (size_t i = n; i > 1; i--) {
-        size_t j = below(&s, i);
-        uint32_t t = train[i - 1];
-        train[i - 1] = train[j];
-        train[j] = t;
-    }
+    sl_shuffle_u32(train, n, &s);
     memcpy(val, train, nv * sizeof *val);
     memmove(train, train + nv, (n - nv) * sizeof *train);
     *n_val = nv;

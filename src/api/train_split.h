@@ -23,14 +23,18 @@ sl_status sl_image_captions_build(const uint32_t *caption_image, const uint8_t *
                                   size_t n_images, sl_image_captions *out);
 void sl_image_captions_free(sl_image_captions *c);
 
-/* A permutation of 0..n-1 drawn from seed (Fisher-Yates on SplitMix64). */
+/* Shuffles v[0..n) in place (Fisher-Yates), drawing from *state
+ * (SplitMix64), which it advances. */
+void sl_shuffle_u32(uint32_t *v, size_t n, uint64_t *state);
+
+/* A permutation of 0..n-1 drawn from seed (sl_shuffle_u32). */
 void sl_shuffle_indices(uint32_t *idx, size_t n, uint64_t seed);
 
 /* Image i goes to fold fold_of[i] in 0..k-1: the images in a seeded random
  * order, dealt round-robin, so fold sizes differ by one at most (counting
  * every image; the trainer then leaves out images without a known-word
  * caption, so its folds may differ a little more). */
-void sl_split_folds(size_t n_images, int k, uint64_t seed, uint8_t *fold_of);
+sl_status sl_split_folds(size_t n_images, int k, uint64_t seed, uint8_t *fold_of); /* SL_ERR_NOMEM */
 
 /* Validation images at most: past a few thousand images the recall
  * estimate is precise enough, and every epoch ranks every validation
